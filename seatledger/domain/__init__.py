@@ -1,0 +1,1 @@
+"""The pure domain: seats, their history, the billing rules and the use cases."""

@@ -1,0 +1,429 @@
+"""Business failures as values.
+
+Every refusal seatledger can give is one of these classes. Each carries the
+facts that broke the rule, a stable ``code`` that scripts can match on, and a
+``message`` that names the offending value. Use cases return them inside a
+``returns.result.Failure``; entrypoints map them to exit codes and text in
+one place each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import ClassVar
+
+from attrs import frozen
+
+
+@frozen
+class LedgerError:
+    """Base of every business failure: a stable code and a human message."""
+
+    code: ClassVar[str] = "ledger-error"
+
+    @property
+    def message(self) -> str:
+        return self.code
+
+
+# --- input that is not well-formed -------------------------------------------------
+
+
+@frozen
+class InvalidDate(LedgerError):
+    """A date string that is not an ISO calendar date, or an impossible date."""
+
+    code: ClassVar[str] = "invalid-date"
+    text: str
+    problem: str = "expected an ISO date YYYY-MM-DD"
+
+    @property
+    def message(self) -> str:
+        return f"{self.text!r} is not a valid date: {self.problem}"
+
+
+@frozen
+class InvalidInstant(LedgerError):
+    """An instant string that is not ISO 8601."""
+
+    code: ClassVar[str] = "invalid-instant"
+    text: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.text!r} is not a valid instant: expected ISO 8601 with a time zone, "
+            "e.g. 2025-09-01T12:00:00Z or 2025-09-01T14:00:00+02:00"
+        )
+
+
+@frozen
+class NaiveInstant(LedgerError):
+    """An instant without a time zone: ambiguous, so refused."""
+
+    code: ClassVar[str] = "naive-instant"
+    text: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.text!r} has no time zone, so it could mean different instants; "
+            "add an offset such as Z or +02:00"
+        )
+
+
+@frozen
+class InvalidPeriod(LedgerError):
+    """A billing period that is not YYYY-MM."""
+
+    code: ClassVar[str] = "invalid-period"
+    text: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.text!r} is not a valid period: expected YYYY-MM, e.g. 2025-09"
+
+
+@frozen
+class RangeReversed(LedgerError):
+    """A date range whose start lies after its end."""
+
+    code: ClassVar[str] = "range-reversed"
+    start: date
+    end: date
+
+    @property
+    def message(self) -> str:
+        return (
+            f"the range starts on {self.start.isoformat()}, after its end "
+            f"{self.end.isoformat()}; give --from on or before --to"
+        )
+
+
+@frozen
+class InvalidIdentifier(LedgerError):
+    """An organisation, seat or admin id that is empty, too long or has odd characters."""
+
+    code: ClassVar[str] = "invalid-identifier"
+    what: str
+    text: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.text!r} is not a valid {self.what} id: use 1 to 64 letters, digits, "
+            "'.', '_' or '-', starting with a letter or digit"
+        )
+
+
+@frozen
+class InvalidTimezone(LedgerError):
+    """A time zone name that is not an IANA zone."""
+
+    code: ClassVar[str] = "invalid-timezone"
+    text: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.text!r} is not an IANA time zone (e.g. Europe/Amsterdam)"
+
+
+@frozen
+class InvalidCurrency(LedgerError):
+    """A currency that is not a supported ISO 4217 code."""
+
+    code: ClassVar[str] = "invalid-currency"
+    text: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.text!r} is not a supported ISO 4217 currency code (e.g. EUR)"
+
+
+@frozen
+class InvalidReferenceRule(LedgerError):
+    """A reference rule that is not month-end, month-start or day:N."""
+
+    code: ClassVar[str] = "invalid-reference-rule"
+    text: str
+    problem: str = "expected month-end, month-start or day:N with N from 1 to 31"
+
+    @property
+    def message(self) -> str:
+        return f"{self.text!r} is not a reference rule: {self.problem}"
+
+
+@frozen
+class InvalidYearStart(LedgerError):
+    """A year start that is not MM-DD."""
+
+    code: ClassVar[str] = "invalid-year-start"
+    text: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.text!r} is not a year start: expected MM-DD, e.g. 09-01"
+
+
+@frozen
+class InvalidSeatKind(LedgerError):
+    """A seat kind other than regular or student."""
+
+    code: ClassVar[str] = "invalid-seat-kind"
+    text: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.text!r} is not a seat kind: expected regular or student"
+
+
+@frozen
+class InvalidText(LedgerError):
+    """A free-text field (name, holder, reason, actor) that is empty or too long."""
+
+    code: ClassVar[str] = "invalid-text"
+    field: str
+    problem: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.field}: {self.problem}"
+
+
+# --- references to things that do not exist, or exist already -----------------------
+
+
+@frozen
+class UnknownOrganisation(LedgerError):
+    code: ClassVar[str] = "unknown-organisation"
+    org: str
+
+    @property
+    def message(self) -> str:
+        return f"there is no organisation {self.org!r}"
+
+
+@frozen
+class OrganisationExists(LedgerError):
+    code: ClassVar[str] = "organisation-exists"
+    org: str
+
+    @property
+    def message(self) -> str:
+        return f"organisation {self.org!r} exists already"
+
+
+@frozen
+class UnknownSeat(LedgerError):
+    code: ClassVar[str] = "unknown-seat"
+    seat: str
+
+    @property
+    def message(self) -> str:
+        return f"there is no seat {self.seat!r}; activate it first"
+
+
+@frozen
+class SeatExists(LedgerError):
+    """A first activation for a seat that already has a history."""
+
+    code: ClassVar[str] = "seat-exists"
+    seat: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"seat {self.seat!r} exists already; use 'seat reactivate' to open a new "
+            "active interval"
+        )
+
+
+@frozen
+class UnknownFact(LedgerError):
+    code: ClassVar[str] = "unknown-fact"
+    seat: str
+    seq: int
+
+    @property
+    def message(self) -> str:
+        return f"seat {self.seat!r} has no fact #{self.seq} (see 'seat history {self.seat}')"
+
+
+# --- seat life cycle -----------------------------------------------------------------
+
+
+@frozen
+class SeatAlreadyActive(LedgerError):
+    code: ClassVar[str] = "seat-already-active"
+    seat: str
+    on: date
+
+    @property
+    def message(self) -> str:
+        return f"seat {self.seat!r} is already active on {self.on.isoformat()}"
+
+
+@frozen
+class SeatNotActive(LedgerError):
+    code: ClassVar[str] = "seat-not-active"
+    seat: str
+    on: date
+
+    @property
+    def message(self) -> str:
+        return f"seat {self.seat!r} is not active on {self.on.isoformat()}"
+
+
+@frozen
+class DeactivationBeforeActivation(LedgerError):
+    code: ClassVar[str] = "deactivation-before-activation"
+    seat: str
+    on: date
+    activated_on: date
+
+    @property
+    def message(self) -> str:
+        return (
+            f"seat {self.seat!r} cannot end on {self.on.isoformat()}: it was activated on "
+            f"{self.activated_on.isoformat()}, which is later"
+        )
+
+
+@frozen
+class OwnershipBeforeActivation(LedgerError):
+    code: ClassVar[str] = "ownership-before-activation"
+    seat: str
+    on: date
+    activated_on: date
+
+    @property
+    def message(self) -> str:
+        return (
+            f"seat {self.seat!r} cannot change paying organisation on {self.on.isoformat()}: "
+            f"it was first activated on {self.activated_on.isoformat()}"
+        )
+
+
+@frozen
+class HistoryConflict(LedgerError):
+    """A backdated fact that would make a later fact of the seat impossible."""
+
+    code: ClassVar[str] = "history-conflict"
+    seat: str
+    on: date
+    conflicting_seq: int
+    conflicting_on: date
+    problem: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"a fact for seat {self.seat!r} on {self.on.isoformat()} conflicts with fact "
+            f"#{self.conflicting_seq} on {self.conflicting_on.isoformat()} ({self.problem}); "
+            f"correct or retract fact #{self.conflicting_seq} first"
+        )
+
+
+@frozen
+class BackdatedWithoutReason(LedgerError):
+    code: ClassVar[str] = "backdated-without-reason"
+    seat: str
+    on: date
+    today: date
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.on.isoformat()} lies before today ({self.today.isoformat()}): a backdated "
+            f"fact for seat {self.seat!r} needs --reason"
+        )
+
+
+@frozen
+class FutureDate(LedgerError):
+    code: ClassVar[str] = "future-date"
+    on: date
+    today: date
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.on.isoformat()} lies after today ({self.today.isoformat()}): seatledger "
+            "records what has happened, not what is planned"
+        )
+
+
+@frozen
+class ReasonRequired(LedgerError):
+    code: ClassVar[str] = "reason-required"
+    action: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.action} needs --reason: say why, for the audit trail"
+
+
+@frozen
+class FactNotCorrectable(LedgerError):
+    code: ClassVar[str] = "fact-not-correctable"
+    seat: str
+    seq: int
+    problem: str
+
+    @property
+    def message(self) -> str:
+        return f"fact #{self.seq} of seat {self.seat!r} cannot be corrected: {self.problem}"
+
+
+# --- time -------------------------------------------------------------------------------
+
+
+@frozen
+class ClockWentBackwards(LedgerError):
+    code: ClassVar[str] = "clock-went-backwards"
+    now: datetime
+    last_recorded: datetime
+
+    @property
+    def message(self) -> str:
+        return (
+            f"the clock says {self.now.isoformat()}, but the ledger already holds a fact "
+            f"recorded at {self.last_recorded.isoformat()}; recorded order must stay "
+            "monotonic (check --today / SEATLEDGER_TODAY)"
+        )
+
+
+# --- bulk import -----------------------------------------------------------------------
+
+
+@frozen
+class RowProblem:
+    """One problem in one cell of an input file (line numbers count the header as 1)."""
+
+    line: int
+    column: str
+    problem: str
+
+    def describe(self) -> str:
+        return f"line {self.line}, column {self.column}: {self.problem}"
+
+
+@frozen
+class ImportRejected(LedgerError):
+    """An import file with at least one bad row: nothing was imported."""
+
+    code: ClassVar[str] = "import-rejected"
+    source: str
+    problems: Sequence[RowProblem]
+
+    @property
+    def message(self) -> str:
+        shown = [p.describe() for p in self.problems[:20]]
+        more = len(self.problems) - len(shown)
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        return (
+            f"{self.source}: {len(self.problems)} problem(s), nothing was imported:\n  "
+            + "\n  ".join(shown)
+            + tail
+        )

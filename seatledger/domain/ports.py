@@ -1,0 +1,132 @@
+"""Ports: what the domain needs from the outside world, as Protocols.
+
+Adapters implement them (in memory, SQLAlchemy, the system clock ...); the
+composition root picks which. Nothing here knows about a database or a
+command line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from contextlib import AbstractContextManager
+from datetime import date, datetime
+from typing import Protocol
+
+from attrs import frozen
+
+from seatledger.domain.admins import Admin
+from seatledger.domain.identifiers import OrgId, SeatId
+from seatledger.domain.organisation import Organisation
+from seatledger.domain.queries import RangeMode, SeatRow
+from seatledger.domain.seat import SeatFact
+
+
+class Clock(Protocol):
+    """Tells the time. A real clock, or a fixed day for simulations and tests."""
+
+    def now(self) -> datetime:
+        """The current instant, timezone-aware, in UTC."""
+        ...
+
+    def latest(self) -> datetime:
+        """The latest instant this clock may still stand for.
+
+        A real clock tolerates a small skew behind the last recorded fact; a
+        simulated day stands for every instant until its end.
+        """
+        ...
+
+    def today(self, timezone: str) -> date:
+        """The calendar date it is now in an IANA time zone."""
+        ...
+
+
+@frozen
+class LedgerHead:
+    """The last fact recorded: its sequence number and recorded instant."""
+
+    last_seq: int = 0
+    last_recorded_at: datetime | None = None
+
+
+class LedgerRepository(Protocol):
+    """Organisations and the append-only seat ledger, and the questions asked of it.
+
+    ``known_at`` None means "with everything recorded so far".
+    """
+
+    def add_organisation(self, org: Organisation, recorded_at: datetime) -> None: ...
+
+    def get_organisation(self, org: OrgId) -> Organisation | None: ...
+
+    def list_organisations(self) -> Sequence[Organisation]: ...
+
+    def head(self) -> LedgerHead: ...
+
+    def seat_facts(self, seat: SeatId) -> Sequence[SeatFact]:
+        """Every fact of a seat, superseded ones included, in recorded order."""
+        ...
+
+    def existing_seats(self, seats: Collection[SeatId]) -> set[SeatId]:
+        """Which of these seats have any history."""
+        ...
+
+    def append(self, facts: Sequence[SeatFact], head: LedgerHead) -> None:
+        """Append facts (already numbered and stamped) and move the head to ``head``."""
+        ...
+
+    def billable_on(self, org: OrgId, on: date, known_at: datetime | None) -> Sequence[SeatRow]: ...
+
+    def count_billable(self, org: OrgId, on: date, known_at: datetime | None) -> int: ...
+
+    def active_within(
+        self,
+        org: OrgId,
+        first: date,
+        last: date,
+        mode: RangeMode,
+        known_at: datetime | None,
+    ) -> Sequence[SeatRow]: ...
+
+    # --- admins -----------------------------------------------------------------
+    def add_admin(self, admin: Admin) -> None: ...
+
+    def get_admin(self, org: OrgId, admin: str) -> Admin | None: ...
+
+    def save_admin(self, admin: Admin) -> None:
+        """Store an admin's changed attempt counter or lock (the PIN hash never changes here)."""
+        ...
+
+    def list_admins(self, org: OrgId) -> Sequence[Admin]: ...
+
+    # --- transfers ----------------------------------------------------------------
+    def transfer_facts(self, org: OrgId | None) -> Sequence[SeatFact]:
+        """Every fact of every transfer request sent or received by ``org`` (all if None).
+
+        A request's facts share its ``request`` id; the first is the
+        ``transfer-requested`` fact, whose ``from_org`` and ``org`` name the
+        sender and the receiver.
+        """
+        ...
+
+    def request_facts(self, request: str) -> Sequence[SeatFact]:
+        """The facts of one transfer request, in recorded order (empty if unknown)."""
+        ...
+
+
+class PinHasher(Protocol):
+    """Hashes PINs slowly, with a salt, and checks them in constant time."""
+
+    def hash(self, pin: str) -> str: ...
+
+    def verify(self, pin: str, pin_hash: str) -> bool: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Nothing is kept unless ``commit`` is called inside it."""
+
+    def transaction(self, *, write: bool) -> AbstractContextManager[LedgerRepository]:
+        """Open a transaction; a write transaction holds the store's write lock."""
+        ...
+
+    def commit(self) -> None: ...

@@ -1,0 +1,1 @@
+"""Use cases: each opens one transaction, applies the rules, and returns a Result."""

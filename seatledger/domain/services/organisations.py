@@ -1,0 +1,58 @@
+"""Use cases for organisations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from returns.result import Failure, Result, Success
+
+from seatledger.domain.errors import LedgerError, OrganisationExists, UnknownOrganisation
+from seatledger.domain.identifiers import OrgId
+from seatledger.domain.organisation import Organisation, new_organisation
+from seatledger.domain.ports import LedgerRepository
+from seatledger.domain.recording import assign_recorded_at
+from seatledger.domain.services.context import Services
+
+
+def add_organisation(
+    services: Services,
+    org: str,
+    name: str,
+    timezone: str = "Europe/Amsterdam",
+    currency: str = "EUR",
+    billing_relationship: bool = True,
+) -> Result[Organisation, LedgerError]:
+    """Register a client organisation; refused if the id is taken or a field is invalid."""
+    checked = new_organisation(org, name, timezone, currency, billing_relationship)
+    if isinstance(checked, Failure):
+        return checked
+    organisation = checked.unwrap()
+    with services.uow.transaction(write=True) as ledger:
+        if ledger.get_organisation(organisation.id) is not None:
+            return Failure(OrganisationExists(organisation.id))
+        recorded = assign_recorded_at(services.clock, ledger.head())
+        if isinstance(recorded, Failure):
+            return recorded
+        ledger.add_organisation(organisation, recorded.unwrap())
+        services.uow.commit()
+    return Success(organisation)
+
+
+def get_organisation(services: Services, org: str) -> Result[Organisation, UnknownOrganisation]:
+    with services.uow.transaction(write=False) as ledger:
+        return require_organisation(ledger, org)
+
+
+def list_organisations(services: Services) -> Sequence[Organisation]:
+    with services.uow.transaction(write=False) as ledger:
+        return list(ledger.list_organisations())
+
+
+def require_organisation(
+    ledger: LedgerRepository, org: str
+) -> Result[Organisation, UnknownOrganisation]:
+    """The organisation with that id, or UnknownOrganisation."""
+    found = ledger.get_organisation(OrgId(org))
+    if found is None:
+        return Failure(UnknownOrganisation(org))
+    return Success(found)
