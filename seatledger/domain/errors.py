@@ -427,3 +427,177 @@ class ImportRejected(LedgerError):
             + "\n  ".join(shown)
             + tail
         )
+
+
+# --- transfers of billing ----------------------------------------------------------------
+
+
+@frozen
+class NoBillingRelationship(LedgerError):
+    code: ClassVar[str] = "no-billing-relationship"
+    org: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"organisation {self.org!r} has no billing relationship with the vendor, so it "
+            "cannot be billed for a seat; agree between the organisations who pays"
+        )
+
+
+@frozen
+class SameOrganisation(LedgerError):
+    code: ClassVar[str] = "same-organisation"
+    seat: str
+    org: str
+
+    @property
+    def message(self) -> str:
+        return f"seat {self.seat!r} is already billed to {self.org!r}"
+
+
+@frozen
+class TransferAlreadyPending(LedgerError):
+    code: ClassVar[str] = "transfer-already-pending"
+    seat: str
+    request: str
+    to: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"seat {self.seat!r} already has a pending transfer request {self.request} to "
+            f"{self.to!r}; it must be approved, rejected or withdrawn first"
+        )
+
+
+@frozen
+class UnknownRequest(LedgerError):
+    code: ClassVar[str] = "unknown-request"
+    request: str
+
+    @property
+    def message(self) -> str:
+        return f"there is no transfer request {self.request!r} (see 'transfer list')"
+
+
+@frozen
+class RequestNotPending(LedgerError):
+    code: ClassVar[str] = "request-not-pending"
+    request: str
+    status: str
+
+    @property
+    def message(self) -> str:
+        return f"transfer request {self.request} is {self.status}, no longer pending"
+
+
+@frozen
+class RequestExpired(LedgerError):
+    code: ClassVar[str] = "request-expired"
+    request: str
+    expires_on: date
+
+    @property
+    def message(self) -> str:
+        return (
+            f"transfer request {self.request} expired after {self.expires_on.isoformat()}; "
+            "ask the paying organisation for a new request"
+        )
+
+
+@frozen
+class PayerChanged(LedgerError):
+    """A request whose sender no longer pays for the seat."""
+
+    code: ClassVar[str] = "payer-changed"
+    request: str
+    sender: str
+    payer: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"transfer request {self.request} was sent by {self.sender!r}, but the seat is "
+            f"now billed to {self.payer!r}"
+        )
+
+
+@frozen
+class InvalidExpiry(LedgerError):
+    code: ClassVar[str] = "invalid-expiry"
+    days: int
+
+    @property
+    def message(self) -> str:
+        return f"a request cannot expire after {self.days} days: give 1 day or more"
+
+
+# --- admins and PINs -----------------------------------------------------------------------
+
+
+@frozen
+class UnknownAdmin(LedgerError):
+    code: ClassVar[str] = "unknown-admin"
+    org: str
+    admin: str
+
+    @property
+    def message(self) -> str:
+        return f"organisation {self.org!r} has no admin {self.admin!r}"
+
+
+@frozen
+class AdminExists(LedgerError):
+    code: ClassVar[str] = "admin-exists"
+    org: str
+    admin: str
+
+    @property
+    def message(self) -> str:
+        return f"organisation {self.org!r} already has an admin {self.admin!r}"
+
+
+@frozen
+class WrongPin(LedgerError):
+    code: ClassVar[str] = "wrong-pin"
+    org: str
+    admin: str
+    attempts_left: int
+
+    @property
+    def message(self) -> str:
+        if self.attempts_left == 0:
+            return (
+                f"wrong PIN for admin {self.admin!r} of {self.org!r}; the admin is now locked "
+                "until another admin of the organisation unlocks them"
+            )
+        return (
+            f"wrong PIN for admin {self.admin!r} of {self.org!r}; {self.attempts_left} "
+            "attempt(s) left before the admin is locked"
+        )
+
+
+@frozen
+class AdminLocked(LedgerError):
+    code: ClassVar[str] = "admin-locked"
+    org: str
+    admin: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"admin {self.admin!r} of {self.org!r} is locked after too many wrong PINs; "
+            "another admin of the organisation must unlock them ('admin unlock')"
+        )
+
+
+@frozen
+class CannotUnlockSelf(LedgerError):
+    code: ClassVar[str] = "cannot-unlock-self"
+    org: str
+    admin: str
+
+    @property
+    def message(self) -> str:
+        return f"admin {self.admin!r} of {self.org!r} must be unlocked by another admin"

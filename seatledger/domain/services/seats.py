@@ -145,15 +145,19 @@ def append_checked(
     known: Sequence[SeatFact],
     drafts: Sequence[SeatFact],
 ) -> Result[list[SeatFact], LedgerError]:
-    """Validate drafts against the seat's history, stamp them and append them."""
-    valid = validated_timeline(seat, known, drafts)
-    if isinstance(valid, Failure):
-        return Failure(valid.failure())
+    """Stamp drafts, validate them against the seat's history, and append them.
+
+    Drafts are numbered before validation, so that facts with the same
+    effective date apply in the order they are recorded.
+    """
     head = ledger.head()
     recorded = assign_recorded_at(services.clock, head)
     if isinstance(recorded, Failure):
         return Failure(recorded.failure())
     facts = stamp(drafts, head, recorded.unwrap())
+    valid = validated_timeline(seat, known, facts)
+    if isinstance(valid, Failure):
+        return Failure(valid.failure())
     ledger.append(facts, LedgerHead(facts[-1].seq, recorded.unwrap()))
     return Success(facts)
 
@@ -277,13 +281,16 @@ def _close(
         if isinstance(loaded, Failure):
             return Failure(loaded.failure())
         sid, known, tl = loaded.unwrap()
+        if tl.latest is None:
+            # Every opening fact was retracted: there is no seat to close (and no payer).
+            return Failure(UnknownSeat(sid))
         today = services.clock.today(payer_organisation(ledger, tl).timezone)
         effective = check_effective_date(sid, on or today, today, why)
         if isinstance(effective, Failure):
             return Failure(effective.failure())
         day = effective.unwrap()
         latest = tl.latest
-        if latest is None or (latest.end is not None and latest.end <= day):
+        if latest.end is not None and latest.end <= day:
             return Failure(SeatNotActive(sid, day))
         if latest.end is None and latest.start > day:
             return Failure(DeactivationBeforeActivation(sid, day, latest.start))
@@ -330,14 +337,15 @@ def reactivate(
         if isinstance(loaded, Failure):
             return Failure(loaded.failure())
         sid, known, tl = loaded.unwrap()
+        latest = tl.latest
+        if latest is None:
+            # Every opening fact was retracted: activate the seat again instead.
+            return Failure(UnknownSeat(sid))
         today = services.clock.today(payer_organisation(ledger, tl).timezone)
         effective = check_effective_date(sid, on or today, today, why)
         if isinstance(effective, Failure):
             return Failure(effective.failure())
         day = effective.unwrap()
-        latest = tl.latest
-        if latest is None:
-            return Failure(UnknownSeat(sid))
         if latest.end is None:
             return Failure(SeatAlreadyActive(sid, day))
         fact = draft(
@@ -401,12 +409,13 @@ def correct(
     A new fact of the same kind supersedes the old one; the old one stays in
     the history, and answers "as known at" an earlier instant still see it.
     """
-    if not reason:
-        return Failure(ReasonRequired("a correction"))
     people = check_actor_and_reason(actor, reason)
     if isinstance(people, Failure):
         return Failure(people.failure())
     who, why = people.unwrap()
+    # Checked after trimming: a reason of only spaces is no reason.
+    if not why:
+        return Failure(ReasonRequired("a correction"))
     with services.uow.transaction(write=True) as ledger:
         loaded = load_existing_seat(ledger, seat)
         if isinstance(loaded, Failure):
@@ -438,12 +447,13 @@ def retract(
     services: Services, seat: str, seq: int, *, actor: str, reason: str | None
 ) -> Result[SeatFact, LedgerError]:
     """Record that fact ``seq`` never happened (it stays in the history, marked retracted)."""
-    if not reason:
-        return Failure(ReasonRequired("a retraction"))
     people = check_actor_and_reason(actor, reason)
     if isinstance(people, Failure):
         return Failure(people.failure())
     who, why = people.unwrap()
+    # Checked after trimming: a reason of only spaces is no reason.
+    if not why:
+        return Failure(ReasonRequired("a retraction"))
     with services.uow.transaction(write=True) as ledger:
         loaded = load_existing_seat(ledger, seat)
         if isinstance(loaded, Failure):

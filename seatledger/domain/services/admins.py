@@ -1,0 +1,113 @@
+"""Admins and their PINs: adding, authenticating with lockout, unlocking.
+
+A PIN reaches the domain only to be hashed or checked by the ``PinHasher``
+port; it is never stored, logged or returned. After
+``MAX_FAILED_ATTEMPTS`` wrong PINs in a row an admin is locked; a correct
+PIN before that resets the count. Only another admin of the same
+organisation, with their own PIN, unlocks a locked admin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+from returns.result import Failure, Result, Success
+
+from seatledger.domain.admins import MAX_FAILED_ATTEMPTS, Admin, valid_pin
+from seatledger.domain.errors import (
+    AdminExists,
+    AdminLocked,
+    CannotUnlockSelf,
+    LedgerError,
+    UnknownAdmin,
+    WrongPin,
+)
+from seatledger.domain.identifiers import OrgId, valid_id
+from seatledger.domain.ports import LedgerRepository, PinHasher
+from seatledger.domain.recording import assign_recorded_at
+from seatledger.domain.services.context import Services
+from seatledger.domain.services.organisations import require_organisation
+
+
+def add_admin(
+    services: Services, pins: PinHasher, org: str, admin: str, pin: str
+) -> Result[Admin, LedgerError]:
+    """Give ``org`` an admin with a personal PIN (stored only as a slow, salted hash)."""
+    checked_id = valid_id("admin", admin)
+    if isinstance(checked_id, Failure):
+        return Failure(checked_id.failure())
+    checked_pin = valid_pin(pin)
+    if isinstance(checked_pin, Failure):
+        return Failure(checked_pin.failure())
+    with services.uow.transaction(write=True) as ledger:
+        found = require_organisation(ledger, org)
+        if isinstance(found, Failure):
+            return Failure(found.failure())
+        organisation = found.unwrap()
+        if ledger.get_admin(organisation.id, admin) is not None:
+            return Failure(AdminExists(organisation.id, admin))
+        recorded = assign_recorded_at(services.clock, ledger.head())
+        if isinstance(recorded, Failure):
+            return Failure(recorded.failure())
+        new = Admin(organisation.id, checked_id.unwrap(), pins.hash(checked_pin.unwrap()))
+        ledger.add_admin(new)
+        services.uow.commit()
+        return Success(new)
+
+
+def list_admins(services: Services, org: str) -> Result[Sequence[Admin], LedgerError]:
+    with services.uow.transaction(write=False) as ledger:
+        found = require_organisation(ledger, org)
+        if isinstance(found, Failure):
+            return Failure(found.failure())
+        return Success(list(ledger.list_admins(found.unwrap().id)))
+
+
+def authenticate(
+    ledger: LedgerRepository, pins: PinHasher, org: OrgId, admin: str, pin: str
+) -> Result[Admin, LedgerError]:
+    """Check an admin's PIN inside the caller's write transaction.
+
+    A wrong PIN is counted in ``ledger`` and returned as ``WrongPin``: the
+    caller commits the count (and nothing else) before refusing the command.
+    """
+    found = ledger.get_admin(org, admin)
+    if found is None:
+        return Failure(UnknownAdmin(org, admin))
+    if found.locked:
+        return Failure(AdminLocked(org, admin))
+    if not pins.verify(pin, found.pin_hash):
+        attempts = found.failed_attempts + 1
+        locked = attempts >= MAX_FAILED_ATTEMPTS
+        ledger.save_admin(attrs.evolve(found, failed_attempts=attempts, locked=locked))
+        return Failure(WrongPin(org, admin, max(0, MAX_FAILED_ATTEMPTS - attempts)))
+    if found.failed_attempts:
+        found = attrs.evolve(found, failed_attempts=0)
+        ledger.save_admin(found)
+    return Success(found)
+
+
+def unlock_admin(
+    services: Services, pins: PinHasher, org: str, admin: str, *, by: str, pin: str
+) -> Result[Admin, LedgerError]:
+    """Another admin of the same organisation unlocks a locked admin with their own PIN."""
+    with services.uow.transaction(write=True) as ledger:
+        found = require_organisation(ledger, org)
+        if isinstance(found, Failure):
+            return Failure(found.failure())
+        org_id = found.unwrap().id
+        target = ledger.get_admin(org_id, admin)
+        if target is None:
+            return Failure(UnknownAdmin(org_id, admin))
+        if by == admin:
+            return Failure(CannotUnlockSelf(org_id, admin))
+        unlocker = authenticate(ledger, pins, org_id, by, pin)
+        if isinstance(unlocker, Failure):
+            if isinstance(unlocker.failure(), WrongPin):
+                services.uow.commit()
+            return Failure(unlocker.failure())
+        unlocked = attrs.evolve(target, failed_attempts=0, locked=False)
+        ledger.save_admin(unlocked)
+        services.uow.commit()
+        return Success(unlocked)

@@ -1,0 +1,368 @@
+"""Use cases of billing transfers: request, approve, reject, withdraw, expire, take over.
+
+Every step is a seat fact, so ``seat history`` shows it and questions
+"as known at" an instant answer as it stood. Approvals and take-overs take
+effect on the day they happen, in the receiving organisation's time zone;
+they are never backdated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+
+from attrs import frozen
+from returns.result import Failure, Result, Success
+
+from seatledger.domain.errors import (
+    InvalidExpiry,
+    LedgerError,
+    SameOrganisation,
+    TransferAlreadyPending,
+    UnknownRequest,
+    WrongPin,
+)
+from seatledger.domain.identifiers import OrgId
+from seatledger.domain.organisation import Organisation
+from seatledger.domain.ports import LedgerRepository, PinHasher
+from seatledger.domain.reference_dates import MonthEnd, ReferenceDateRule
+from seatledger.domain.seat import FactKind, SeatFact
+from seatledger.domain.services.admins import authenticate
+from seatledger.domain.services.context import Services
+from seatledger.domain.services.organisations import require_organisation
+from seatledger.domain.services.seats import (
+    append_checked,
+    check_actor_and_reason,
+    current_timeline,
+    draft,
+    load_existing_seat,
+    payer_organisation,
+)
+from seatledger.domain.transfers import (
+    RequestStatus,
+    TransferPolicy,
+    TransferRequest,
+    approval_deadline,
+    pending_request,
+    transfer_requests,
+)
+
+POLICY = TransferPolicy()
+
+# Without a contract, an organisation is counted at month end (the portfolio seed).
+ReferenceRuleOf = Callable[[OrgId], ReferenceDateRule]
+
+
+def month_end_for_all(_: OrgId) -> ReferenceDateRule:
+    return MonthEnd()
+
+
+@frozen
+class RequestView:
+    """A request as an organisation sees it today.
+
+    ``deadline`` is, for a pending request, the sender's next reference date:
+    approved after it, the sender still pays for that period.
+    """
+
+    request: TransferRequest
+    status: RequestStatus
+    deadline: date | None
+
+
+def _load_request(ledger: LedgerRepository, request: str) -> Result[TransferRequest, LedgerError]:
+    found = transfer_requests(ledger.request_facts(request))
+    if not found:
+        return Failure(UnknownRequest(request))
+    return Success(found[0])
+
+
+def request_transfer(
+    services: Services,
+    seat: str,
+    to: str,
+    *,
+    actor: str,
+    expires_in_days: int | None = None,
+    reason: str | None = None,
+) -> Result[TransferRequest, LedgerError]:
+    """The paying organisation asks ``to`` to take over the seat's billing.
+
+    Refused when the receiver is unknown, has no billing relationship, is
+    already the payer, the seat is not active today, or another request for
+    the seat is pending.
+    """
+    people = check_actor_and_reason(actor, reason)
+    if isinstance(people, Failure):
+        return Failure(people.failure())
+    who, why = people.unwrap()
+    if expires_in_days is not None and expires_in_days < 1:
+        return Failure(InvalidExpiry(expires_in_days))
+    with services.uow.transaction(write=True) as ledger:
+        loaded = load_existing_seat(ledger, seat)
+        if isinstance(loaded, Failure):
+            return Failure(loaded.failure())
+        sid, known, tl = loaded.unwrap()
+        receiver = require_organisation(ledger, to)
+        if isinstance(receiver, Failure):
+            return Failure(receiver.failure())
+        sender = payer_organisation(ledger, tl)
+        today = services.clock.today(sender.timezone)
+        allowed = POLICY.check_request(tl, known, receiver.unwrap(), today)
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
+        request_id = f"TR-{ledger.head().last_seq + 1}"
+        expires_on = today + timedelta(days=expires_in_days) if expires_in_days else None
+        fact = draft(
+            sid,
+            FactKind.TRANSFER_REQUESTED,
+            today,
+            who,
+            reason=why,
+            org=receiver.unwrap().id,
+            from_org=sender.id,
+            request=request_id,
+            expires_on=expires_on,
+        )
+        written = append_checked(services, ledger, sid, known, [fact])
+        if isinstance(written, Failure):
+            return Failure(written.failure())
+        services.uow.commit()
+        return Success(transfer_requests(written.unwrap())[0])
+
+
+def _decide(
+    services: Services,
+    pins: PinHasher,
+    request: str,
+    outcome: FactKind,
+    *,
+    admin: str,
+    pin: str,
+    actor: str,
+    reason: str | None,
+) -> Result[TransferRequest, LedgerError]:
+    """Approve or reject: an admin of the receiving organisation, with their PIN."""
+    people = check_actor_and_reason(actor, reason)
+    if isinstance(people, Failure):
+        return Failure(people.failure())
+    who, why = people.unwrap()
+    with services.uow.transaction(write=True) as ledger:
+        loaded_request = _load_request(ledger, request)
+        if isinstance(loaded_request, Failure):
+            return loaded_request
+        req = loaded_request.unwrap()
+        receiver = require_organisation(ledger, req.receiver).unwrap()
+        today = services.clock.today(receiver.timezone)
+        known = ledger.seat_facts(req.seat)
+        tl = current_timeline(req.seat, known)
+        decidable = POLICY.check_decision(req, tl, today)
+        if isinstance(decidable, Failure):
+            return decidable
+        if outcome is FactKind.TRANSFER_APPROVED:
+            still_allowed = POLICY.check_receiver(tl, receiver)
+            if isinstance(still_allowed, Failure):
+                return Failure(still_allowed.failure())
+        signed = authenticate(ledger, pins, receiver.id, admin, pin)
+        if isinstance(signed, Failure):
+            if isinstance(signed.failure(), WrongPin):
+                services.uow.commit()  # keep the counted attempt, nothing else
+            return Failure(signed.failure())
+        actor_text = f"{who} (admin {admin} of {receiver.id})"
+        # An approval moves the payer from today on (see timeline.MOVES_PAYER).
+        fact = draft(
+            req.seat, outcome, today, actor_text, reason=why, org=receiver.id,
+            from_org=req.sender, request=req.id,
+        )  # fmt: skip
+        written = append_checked(services, ledger, req.seat, known, [fact])
+        if isinstance(written, Failure):
+            return Failure(written.failure())
+        services.uow.commit()
+        return _load_request(ledger, req.id)
+
+
+def approve(
+    services: Services,
+    pins: PinHasher,
+    request: str,
+    *,
+    admin: str,
+    pin: str,
+    actor: str,
+    reason: str | None = None,
+) -> Result[TransferRequest, LedgerError]:
+    """The receiving organisation approves: it pays for the seat from today on."""
+    return _decide(
+        services, pins, request, FactKind.TRANSFER_APPROVED,
+        admin=admin, pin=pin, actor=actor, reason=reason,
+    )  # fmt: skip
+
+
+def reject(
+    services: Services,
+    pins: PinHasher,
+    request: str,
+    *,
+    admin: str,
+    pin: str,
+    actor: str,
+    reason: str | None = None,
+) -> Result[TransferRequest, LedgerError]:
+    """The receiving organisation declines: the sender keeps paying."""
+    return _decide(
+        services, pins, request, FactKind.TRANSFER_REJECTED,
+        admin=admin, pin=pin, actor=actor, reason=reason,
+    )  # fmt: skip
+
+
+def withdraw(
+    services: Services, request: str, *, actor: str, reason: str | None = None
+) -> Result[TransferRequest, LedgerError]:
+    """The sending organisation takes its pending request back."""
+    people = check_actor_and_reason(actor, reason)
+    if isinstance(people, Failure):
+        return Failure(people.failure())
+    who, why = people.unwrap()
+    with services.uow.transaction(write=True) as ledger:
+        loaded_request = _load_request(ledger, request)
+        if isinstance(loaded_request, Failure):
+            return loaded_request
+        req = loaded_request.unwrap()
+        sender = require_organisation(ledger, req.sender).unwrap()
+        today = services.clock.today(sender.timezone)
+        known = ledger.seat_facts(req.seat)
+        decidable = POLICY.check_decision(req, current_timeline(req.seat, known), today)
+        if isinstance(decidable, Failure):
+            return decidable
+        fact = draft(
+            req.seat, FactKind.TRANSFER_WITHDRAWN, today, who, reason=why,
+            org=req.receiver, from_org=req.sender, request=req.id,
+        )  # fmt: skip
+        written = append_checked(services, ledger, req.seat, known, [fact])
+        if isinstance(written, Failure):
+            return Failure(written.failure())
+        services.uow.commit()
+        return _load_request(ledger, req.id)
+
+
+def expire_due(services: Services, *, actor: str) -> Result[Sequence[TransferRequest], LedgerError]:
+    """Record an expiry for every pending request whose approval window has passed.
+
+    Running it again the same day records nothing new.
+    """
+    people = check_actor_and_reason(actor, None)
+    if isinstance(people, Failure):
+        return Failure(people.failure())
+    who, _ = people.unwrap()
+    expired: list[TransferRequest] = []
+    with services.uow.transaction(write=True) as ledger:
+        orgs = {o.id: o for o in ledger.list_organisations()}
+        for req in transfer_requests(ledger.transfer_facts(None)):
+            if req.status is not RequestStatus.PENDING or req.expires_on is None:
+                continue
+            today = services.clock.today(orgs[req.sender].timezone)
+            if today <= req.expires_on:
+                continue
+            known = ledger.seat_facts(req.seat)
+            fact = draft(
+                req.seat, FactKind.TRANSFER_EXPIRED, today, who,
+                reason=f"not decided by {req.expires_on.isoformat()}",
+                org=req.receiver, from_org=req.sender, request=req.id,
+            )  # fmt: skip
+            written = append_checked(services, ledger, req.seat, known, [fact])
+            if isinstance(written, Failure):
+                return Failure(written.failure())
+            expired.append(req)
+        if expired:
+            services.uow.commit()
+    return Success(expired)
+
+
+def take_over(
+    services: Services,
+    pins: PinHasher,
+    seat: str,
+    by: str,
+    *,
+    admin: str,
+    pin: str,
+    actor: str,
+    reason: str | None = None,
+) -> Result[SeatFact, LedgerError]:
+    """An admin of ``by`` takes over the seat's billing at once, on their own consent.
+
+    Refused if ``by`` has no billing relationship or already pays, if the
+    seat is not active, or while a transfer request for the seat is pending
+    (decide or withdraw that first).
+    """
+    people = check_actor_and_reason(actor, reason)
+    if isinstance(people, Failure):
+        return Failure(people.failure())
+    who, why = people.unwrap()
+    with services.uow.transaction(write=True) as ledger:
+        loaded = load_existing_seat(ledger, seat)
+        if isinstance(loaded, Failure):
+            return Failure(loaded.failure())
+        sid, known, tl = loaded.unwrap()
+        found = require_organisation(ledger, by)
+        if isinstance(found, Failure):
+            return Failure(found.failure())
+        taker: Organisation = found.unwrap()
+        today = services.clock.today(taker.timezone)
+        pending = pending_request(known, today)
+        if pending is not None:
+            return Failure(TransferAlreadyPending(sid, pending.id, pending.receiver))
+        allowed = POLICY.check_request(tl, known, taker, today)
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
+        payer = tl.current_payer()
+        if payer is None or payer == taker.id:
+            return Failure(SameOrganisation(sid, taker.id))
+        signed = authenticate(ledger, pins, taker.id, admin, pin)
+        if isinstance(signed, Failure):
+            if isinstance(signed.failure(), WrongPin):
+                services.uow.commit()  # keep the counted attempt, nothing else
+            return Failure(signed.failure())
+        fact = draft(
+            sid, FactKind.TAKEN_OVER, today, f"{who} (admin {admin} of {taker.id})",
+            reason=why, org=taker.id, from_org=payer,
+        )  # fmt: skip
+        written = append_checked(services, ledger, sid, known, [fact])
+        if isinstance(written, Failure):
+            return Failure(written.failure())
+        services.uow.commit()
+        return Success(written.unwrap()[-1])
+
+
+def list_requests(
+    services: Services,
+    org: str | None = None,
+    *,
+    pending_only: bool = False,
+    reference_rule_of: ReferenceRuleOf = month_end_for_all,
+) -> Result[Sequence[RequestView], LedgerError]:
+    """Requests sent or received by ``org`` (all if None), with their status today.
+
+    A pending request carries its deadline: the sender's next reference date.
+    """
+    with services.uow.transaction(write=False) as ledger:
+        org_id: OrgId | None = None
+        if org is not None:
+            found = require_organisation(ledger, org)
+            if isinstance(found, Failure):
+                return Failure(found.failure())
+            org_id = found.unwrap().id
+        orgs = {o.id: o for o in ledger.list_organisations()}
+        views: list[RequestView] = []
+        for req in transfer_requests(ledger.transfer_facts(org_id)):
+            today = services.clock.today(orgs[req.sender].timezone)
+            status = req.status_on(today)
+            if pending_only and status is not RequestStatus.PENDING:
+                continue
+            deadline = (
+                approval_deadline(reference_rule_of(req.sender), today)
+                if status is RequestStatus.PENDING
+                else None
+            )
+            views.append(RequestView(req, status, deadline))
+        return Success(views)
