@@ -13,12 +13,16 @@ from datetime import date, datetime
 
 from seatledger.domain import queries
 from seatledger.domain.admins import Admin
+from seatledger.domain.contracts import Contract
+from seatledger.domain.dates import Period
 from seatledger.domain.identifiers import OrgId, SeatId
+from seatledger.domain.invoice import Invoice
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.queries import RangeMode, SeatRow
 from seatledger.domain.seat import FactKind, SeatFact
 from seatledger.domain.timeline import BillingSpan, timeline
+from seatledger.domain.usage import UsageRecord
 
 
 class InMemoryLedger:
@@ -27,6 +31,9 @@ class InMemoryLedger:
         self.facts: dict[SeatId, list[SeatFact]] = {}
         self._head = LedgerHead()
         self.admins: dict[tuple[OrgId, str], Admin] = {}
+        self.contract_versions: list[Contract] = []
+        self.usage_records: list[UsageRecord] = []
+        self.issued: dict[str, Invoice] = {}
 
     def snapshot(self) -> InMemoryLedger:
         """A copy that can be changed without touching this one (facts are immutable)."""
@@ -35,6 +42,9 @@ class InMemoryLedger:
         copied.facts = {seat: list(facts) for seat, facts in self.facts.items()}
         copied._head = self._head
         copied.admins = dict(self.admins)
+        copied.contract_versions = list(self.contract_versions)
+        copied.usage_records = list(self.usage_records)
+        copied.issued = dict(self.issued)
         return copied
 
     # --- organisations ------------------------------------------------------
@@ -113,6 +123,48 @@ class InMemoryLedger:
     def request_facts(self, request: str) -> Sequence[SeatFact]:
         return [f for f in self.transfer_facts(None) if f.request == request]
 
+    # --- contracts, usage, invoices ---------------------------------------------------
+    def add_contract(self, contract: Contract, head: LedgerHead) -> None:
+        self.contract_versions.append(contract)
+        self._head = head
+
+    def contracts(self, org: OrgId) -> Sequence[Contract]:
+        return [c for c in self.contract_versions if c.org == org]
+
+    def add_usage(self, record: UsageRecord, head: LedgerHead) -> None:
+        self.usage_records.append(record)
+        self._head = head
+
+    def usage(
+        self, org: OrgId, first: date, last: date, known_at: datetime | None
+    ) -> Sequence[UsageRecord]:
+        return [
+            u
+            for u in self.usage_records
+            if u.org == org
+            and first <= u.on <= last
+            and (known_at is None or u.recorded_at <= known_at)
+        ]
+
+    def add_invoice(self, invoice: Invoice) -> None:
+        if any(
+            (i.org, i.period, i.kind) == (invoice.org, invoice.period, invoice.kind)
+            for i in self.issued.values()
+        ):
+            raise ValueError(f"an invoice for {invoice.org} {invoice.period} exists already")
+        self.issued[invoice.id] = invoice
+
+    def get_invoice(self, invoice: str) -> Invoice | None:
+        return self.issued.get(invoice)
+
+    def invoices(self, org: OrgId | None, period: Period | None) -> Sequence[Invoice]:
+        chosen = [
+            i
+            for i in self.issued.values()
+            if (org is None or i.org == org) and (period is None or i.period == period)
+        ]
+        return sorted(chosen, key=lambda i: (i.period, i.org, i.kind))
+
 
 class InMemoryUnitOfWork:
     """Transactions over an InMemoryLedger: a write works on a copy, kept only on commit."""
@@ -140,4 +192,7 @@ class InMemoryUnitOfWork:
         self.ledger.facts = self._working.facts
         self.ledger._head = self._working._head
         self.ledger.admins = self._working.admins
+        self.ledger.contract_versions = self._working.contract_versions
+        self.ledger.usage_records = self._working.usage_records
+        self.ledger.issued = self._working.issued
         self.commits += 1

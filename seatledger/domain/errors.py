@@ -601,3 +601,146 @@ class CannotUnlockSelf(LedgerError):
     @property
     def message(self) -> str:
         return f"admin {self.admin!r} of {self.org!r} must be unlocked by another admin"
+
+
+# --- money, catalogs, contracts, billing ----------------------------------------------------
+
+
+@frozen
+class InvalidAmount(LedgerError):
+    code: ClassVar[str] = "invalid-amount"
+    field: str
+    text: str
+    problem: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.field}: {self.text!r} is not a valid amount: {self.problem}"
+
+
+@frozen
+class InvalidCatalog(LedgerError):
+    """A plan catalog that cannot be used; ``problems`` name each key and what is wrong."""
+
+    code: ClassVar[str] = "invalid-catalog"
+    source: str
+    problems: Sequence[str]
+
+    @property
+    def message(self) -> str:
+        return f"catalog {self.source}: " + "; ".join(self.problems)
+
+
+@frozen
+class UnknownPlan(LedgerError):
+    code: ClassVar[str] = "unknown-plan"
+    plan: str
+    known: Sequence[str]
+
+    @property
+    def message(self) -> str:
+        return f"there is no plan {self.plan!r} in the catalog (plans: {', '.join(self.known)})"
+
+
+@frozen
+class CadenceNotOffered(LedgerError):
+    code: ClassVar[str] = "cadence-not-offered"
+    plan: str
+    cadence: str
+
+    @property
+    def message(self) -> str:
+        return f"plan {self.plan!r} is not offered with {self.cadence} billing"
+
+
+@frozen
+class InvalidContract(LedgerError):
+    code: ClassVar[str] = "invalid-contract"
+    field: str
+    problem: str
+
+    @property
+    def message(self) -> str:
+        return f"contract {self.field}: {self.problem}"
+
+
+@frozen
+class PaymentMethodRequired(LedgerError):
+    code: ClassVar[str] = "payment-method-required"
+    org: str
+    plan: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"changing {self.org!r} to plan {self.plan!r} needs an automatic payment method "
+            "on file: --payment-method card or sepa"
+        )
+
+
+@frozen
+class UnknownDiscountCode(LedgerError):
+    code: ClassVar[str] = "unknown-discount-code"
+    discount: str
+
+    @property
+    def message(self) -> str:
+        return f"there is no discount code {self.discount!r} in the catalog"
+
+
+@frozen
+class UnknownUsageKind(LedgerError):
+    code: ClassVar[str] = "unknown-usage-kind"
+    kind: str
+    known: Sequence[str]
+
+    @property
+    def message(self) -> str:
+        return f"there is no usage kind {self.kind!r} (kinds: {', '.join(self.known)})"
+
+
+@frozen
+class InvalidQuantity(LedgerError):
+    code: ClassVar[str] = "invalid-quantity"
+    text: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.text!r} is not a valid quantity: give a whole number from 1 to 1000000"
+
+
+@frozen
+class NoContract(LedgerError):
+    code: ClassVar[str] = "no-active-subscription"
+    org: str
+
+    @property
+    def message(self) -> str:
+        return f"organisation {self.org!r} has no active subscription (no contract with a plan)"
+
+
+@frozen
+class ReferenceDateNotReached(LedgerError):
+    code: ClassVar[str] = "reference-date-not-reached"
+    org: str
+    period: str
+    reference_date: date
+    today: date
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.org!r} is counted for {self.period} on {self.reference_date.isoformat()}, "
+            f"which has not come yet (today is {self.today.isoformat()}); use --dry-run to "
+            "forecast"
+        )
+
+
+@frozen
+class UnknownInvoice(LedgerError):
+    code: ClassVar[str] = "unknown-invoice"
+    invoice: str
+
+    @property
+    def message(self) -> str:
+        return f"there is no invoice {self.invoice!r} (see 'invoice list')"

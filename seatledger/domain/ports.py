@@ -15,10 +15,15 @@ from typing import Protocol
 from attrs import frozen
 
 from seatledger.domain.admins import Admin
+from seatledger.domain.catalog import Catalog
+from seatledger.domain.contracts import Contract
+from seatledger.domain.dates import Period
 from seatledger.domain.identifiers import OrgId, SeatId
+from seatledger.domain.invoice import Invoice
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.queries import RangeMode, SeatRow
 from seatledger.domain.seat import SeatFact
+from seatledger.domain.usage import UsageRecord
 
 
 class Clock(Protocol):
@@ -112,6 +117,48 @@ class LedgerRepository(Protocol):
     def request_facts(self, request: str) -> Sequence[SeatFact]:
         """The facts of one transfer request, in recorded order (empty if unknown)."""
         ...
+
+
+class BillingRepository(Protocol):
+    """Contracts, usage and invoices. Contracts and usage are appended, never changed;
+    an issued invoice is immutable and unique per organisation, period and kind."""
+
+    def add_contract(self, contract: Contract, head: LedgerHead) -> None:
+        """Append a contract version (numbered and stamped) and move the head."""
+        ...
+
+    def contracts(self, org: OrgId) -> Sequence[Contract]:
+        """Every contract version of ``org``, in recorded order."""
+        ...
+
+    def add_usage(self, record: UsageRecord, head: LedgerHead) -> None: ...
+
+    def usage(
+        self, org: OrgId, first: date, last: date, known_at: datetime | None
+    ) -> Sequence[UsageRecord]:
+        """Usage of ``org`` dated within ``[first, last]``, recorded by ``known_at``."""
+        ...
+
+    def add_invoice(self, invoice: Invoice) -> None:
+        """Store an issued invoice; a second one for the same org, period and kind is a bug
+        the store refuses (its unique constraint), never silently kept."""
+        ...
+
+    def get_invoice(self, invoice: str) -> Invoice | None: ...
+
+    def invoices(self, org: OrgId | None, period: Period | None) -> Sequence[Invoice]:
+        """Issued invoices, by period then organisation."""
+        ...
+
+
+class Store(LedgerRepository, BillingRepository, Protocol):
+    """Everything one transaction can read and write."""
+
+
+class CatalogSource(Protocol):
+    """Where the plan catalog comes from (the shipped file, or the vendor's own)."""
+
+    def load(self) -> Catalog: ...
 
 
 class PinHasher(Protocol):

@@ -1,0 +1,1 @@
+"""The plan catalog: the shipped TOML file and its loader."""

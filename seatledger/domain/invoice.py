@@ -1,0 +1,187 @@
+"""Invoices and their frozen evidence, with a content hash over a canonical form.
+
+An issued invoice is immutable. It carries everything needed to prove it
+later: each seat counted with its activation and deactivation dates and
+paying organisation, the prices and rules used, the usage billed, the
+"as known at" cut, and a SHA-256 hash over a canonical serialisation of all
+of it (sorted keys, no whitespace, decimals and dates as strings).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from attrs import frozen
+
+from seatledger.domain.dates import Period, iso_instant
+from seatledger.domain.identifiers import OrgId
+from seatledger.domain.queries import SeatRow
+from seatledger.domain.usage import UsageRecord
+
+
+class LineKind(enum.Enum):
+    SEAT = "seat"
+    ADDON = "addon"
+    USAGE = "usage"
+    OVERAGE = "overage"
+    DISCOUNT = "discount"
+    ADJUSTMENT = "adjustment"
+
+
+class InvoiceStatus(enum.Enum):
+    ISSUED = "issued"
+    FORECAST = "forecast"  # a dry run: computed, never stored
+
+
+@frozen
+class InvoiceLine:
+    """One line; ``refers_to`` and ``seats`` tie an adjustment to what it corrects."""
+
+    kind: LineKind
+    description: str
+    quantity: int
+    unit_price: Decimal
+    amount: Decimal
+    refers_to: str | None = None
+    seats: tuple[str, ...] = ()
+
+
+@frozen
+class PriceSheet:
+    """The prices and rules an invoice was computed with, frozen into its evidence."""
+
+    plan: str
+    plan_name: str
+    cadence: str
+    reference_rule: str
+    seat_price: Decimal
+    student_price: Decimal
+    addon_prices: Mapping[str, Decimal]
+    usage_prices: Mapping[str, Decimal]
+    licensed: int | None
+    overage_price: Decimal | None
+    vat_percent: Decimal
+    currency: str
+    rounding: str
+    discount_code: str | None
+    discount_kind: str | None
+    discount_value: Decimal | None
+    discount_applies: bool
+    contract_version: int
+
+
+@frozen
+class AdjustmentBasis:
+    """Why an adjustment line exists: the original invoice and what changed since."""
+
+    original: str
+    billed_before: Decimal
+    recomputed: Decimal
+    seats_added: tuple[str, ...]
+    seats_removed: tuple[str, ...]
+
+
+@frozen
+class Evidence:
+    """What the invoice was computed from, as known at ``as_known_at``.
+
+    ``usage_from``/``usage_until`` bound the usage billed in arrears (both
+    included); ``seats`` are those counted on ``reference_date`` (empty when
+    no licence fees are due in the period).
+    """
+
+    as_known_at: datetime | None
+    reference_date: date | None
+    usage_from: date | None
+    usage_until: date | None
+    prices: PriceSheet
+    seats: tuple[SeatRow, ...]
+    usage: tuple[UsageRecord, ...]
+    adjustments: tuple[AdjustmentBasis, ...]
+
+
+@frozen
+class Invoice:
+    id: str
+    org: OrgId
+    period: Period
+    kind: str
+    status: InvoiceStatus
+    currency: str
+    lines: tuple[InvoiceLine, ...]
+    subtotal: Decimal
+    vat_rate: Decimal
+    vat: Decimal
+    total: Decimal
+    rounding: str
+    evidence: Evidence
+    evidence_hash: str
+    issued_at: datetime | None
+
+    def lines_of(self, kind: LineKind) -> list[InvoiceLine]:
+        return [line for line in self.lines if line.kind is kind]
+
+
+def invoice_id(org: OrgId, period: Period) -> str:
+    return f"INV-{period}-{org}"
+
+
+def _text(value: object) -> object:
+    """A value in canonical form: text for decimals, dates and instants; sorted collections."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return iso_instant(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return _text(value.value)
+    if isinstance(value, Period):
+        return str(value)
+    if isinstance(value, frozenset | set):
+        return sorted(_text(v) for v in value)  # type: ignore[type-var]
+    if isinstance(value, Mapping):
+        return {str(k.value if isinstance(k, enum.Enum) else k): _text(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_text(v) for v in value]
+    if hasattr(value, "__attrs_attrs__"):
+        return {a.name: _text(getattr(value, a.name)) for a in value.__attrs_attrs__}
+    return value
+
+
+def canonical_content(invoice_fields: Mapping[str, object], evidence: Evidence) -> str:
+    """The canonical JSON text the evidence hash is computed over."""
+    content = {"invoice": _text(dict(invoice_fields)), "evidence": _text(evidence)}
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def hashed_fields(invoice: Invoice) -> dict[str, object]:
+    """The invoice fields the hash covers: everything but the hash and the issue instant."""
+    return {
+        "id": invoice.id,
+        "org": invoice.org,
+        "period": invoice.period,
+        "kind": invoice.kind,
+        "currency": invoice.currency,
+        "lines": invoice.lines,
+        "subtotal": invoice.subtotal,
+        "vat_rate": invoice.vat_rate,
+        "vat": invoice.vat,
+        "total": invoice.total,
+        "rounding": invoice.rounding,
+    }
+
+
+def evidence_hash(invoice: Invoice) -> str:
+    """SHA-256 over the canonical form of the invoice and its evidence."""
+    text = canonical_content(hashed_fields(invoice), invoice.evidence)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def all_lines_total(lines: Sequence[InvoiceLine]) -> Decimal:
+    return sum((line.amount for line in lines), Decimal("0"))

@@ -1,0 +1,398 @@
+"""The billing run, and the proof side: show, explain, verify, evidence.
+
+A run bills one period for every organisation (or one), each in its own
+transaction, so a long run keeps what it has done. It is idempotent: an
+invoice is unique per organisation, period and kind, and a second run finds
+it and issues nothing. A dry run computes the same invoices as a forecast
+and stores nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from attrs import frozen
+from returns.result import Failure, Result, Success
+
+from seatledger.domain.catalog import Catalog
+from seatledger.domain.contracts import Contract, contract_in_force
+from seatledger.domain.dates import Period
+from seatledger.domain.errors import (
+    LedgerError,
+    NoContract,
+    ReferenceDateNotReached,
+    UnknownInvoice,
+)
+from seatledger.domain.identifiers import OrgId
+from seatledger.domain.invoice import (
+    AdjustmentBasis,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LineKind,
+    evidence_hash,
+    invoice_id,
+)
+from seatledger.domain.money import ZERO
+from seatledger.domain.organisation import Organisation
+from seatledger.domain.ports import Store
+from seatledger.domain.pricing import (
+    InvoiceRules,
+    adjustment_for,
+    charges_subtotal,
+    price_sheet,
+)
+from seatledger.domain.queries import SeatRow
+from seatledger.domain.services.context import Services
+from seatledger.domain.services.organisations import require_organisation
+from seatledger.domain.usage import UsageRecord
+
+RULES = InvoiceRules()
+
+
+class Outcome(enum.Enum):
+    ISSUED = "issued"
+    FORECAST = "forecast"
+    ALREADY_ISSUED = "already issued"
+    NOTHING_TO_BILL = "nothing to bill"
+    IN_TRIAL = "in trial"
+    NO_SUBSCRIPTION = "no active subscription"
+    NOT_DUE = "not due yet"
+
+
+@frozen
+class OrgOutcome:
+    org: OrgId
+    outcome: Outcome
+    invoice: Invoice | None = None
+    note: str = ""
+
+
+@frozen
+class RunReport:
+    period: Period
+    dry_run: bool
+    outcomes: tuple[OrgOutcome, ...]
+
+    @property
+    def invoices(self) -> list[Invoice]:
+        return [o.invoice for o in self.outcomes if o.invoice is not None]
+
+
+Progress = Callable[[int, int, OrgId], None]
+
+
+def _no_progress(done: int, total: int, org: OrgId) -> None:
+    return None
+
+
+def due_date(contract: Contract, period: Period) -> date:
+    """The day a period's invoice can be issued: its licence count date, else the 1st."""
+    return contract.licence_reference_date(period) or period.first_day
+
+
+def recompute_charges(
+    store: Store, invoice: Invoice, known_at: datetime | None
+) -> tuple[list[InvoiceLine], list[SeatRow], list[UsageRecord]]:
+    """An invoice's own lines recomputed from history as known at ``known_at``.
+
+    The prices, rules and discount decision come from the invoice's frozen
+    evidence, so only what the ledger knows can change the result.
+    """
+    evidence = invoice.evidence
+    rows: list[SeatRow] = []
+    if evidence.reference_date is not None:
+        rows = list(store.billable_on(invoice.org, evidence.reference_date, known_at))
+    usage: list[UsageRecord] = []
+    window = None
+    if evidence.usage_from is not None and evidence.usage_until is not None:
+        window = (evidence.usage_from, evidence.usage_until)
+        usage = list(store.usage(invoice.org, *window, known_at))
+    lines = RULES.charge_lines(evidence.prices, evidence.reference_date, rows, usage, window)
+    return lines, rows, usage
+
+
+def _adjusted_so_far(issued: Sequence[Invoice], original: str) -> Decimal:
+    return sum(
+        (
+            line.amount
+            for inv in issued
+            for line in inv.lines
+            if line.kind is LineKind.ADJUSTMENT and line.refers_to == original
+        ),
+        ZERO,
+    )
+
+
+def _adjustments(
+    store: Store, issued: Sequence[Invoice], known_at: datetime | None
+) -> list[tuple[AdjustmentBasis, InvoiceLine]]:
+    result = []
+    for original in issued:
+        lines, rows, _ = recompute_charges(store, original, known_at)
+        adjustment = adjustment_for(original, lines, rows, _adjusted_so_far(issued, original.id))
+        if adjustment is not None:
+            result.append(adjustment)
+    return result
+
+
+def _discount_applies(
+    contract: Contract, catalog: Catalog, issued: Sequence[Invoice], day: date
+) -> bool:
+    if contract.discount_code is None:
+        return False
+    code = catalog.discounts.get(contract.discount_code)
+    if code is None or not code.valid_on(day):
+        return False
+    allowed = code.uses_allowed()
+    used = sum(
+        1
+        for inv in issued
+        if any(line.kind is LineKind.DISCOUNT for line in inv.lines)
+        and inv.evidence.prices.discount_code == code.code
+    )
+    return allowed is None or used < allowed
+
+
+def bill_organisation(
+    services: Services,
+    store: Store,
+    catalog: Catalog,
+    organisation: Organisation,
+    period: Period,
+    *,
+    dry_run: bool,
+    explicit: bool,
+) -> Result[OrgOutcome, LedgerError]:
+    """Compute (and unless a dry run, issue) one organisation's invoice for a period."""
+    org = organisation.id
+    existing = store.get_invoice(invoice_id(org, period))
+    if existing is not None:
+        return Success(OrgOutcome(org, Outcome.ALREADY_ISSUED, existing, "issued before"))
+    contract = contract_in_force(store.contracts(org), period)
+    if contract is None:
+        if explicit:
+            return Failure(NoContract(org))
+        return Success(OrgOutcome(org, Outcome.NO_SUBSCRIPTION))
+    due = due_date(contract, period)
+    if contract.in_trial_on(due):
+        return Success(
+            OrgOutcome(org, Outcome.IN_TRIAL, note=f"trial until {contract.trial_until}")
+        )
+    if contract.plan is None:
+        if explicit:
+            return Failure(NoContract(org))
+        return Success(OrgOutcome(org, Outcome.NO_SUBSCRIPTION, note="trial ended, no plan"))
+    today = services.clock.today(organisation.timezone)
+    if today < due and not dry_run:
+        if explicit:
+            return Failure(ReferenceDateNotReached(org, str(period), due, today))
+        return Success(OrgOutcome(org, Outcome.NOT_DUE, note=f"counted on {due.isoformat()}"))
+    plan = catalog.plan(contract.plan)
+    if isinstance(plan, Failure):
+        return Failure(plan.failure())
+    issued = [i for i in store.invoices(org, None) if i.period < period]
+    reference_date = contract.licence_reference_date(period)
+    discount = catalog.discounts.get(contract.discount_code or "")
+    sheet = price_sheet(
+        contract, plan.unwrap(), catalog, discount,
+        _discount_applies(contract, catalog, issued, due),
+    )  # fmt: skip
+    known_at = store.head().last_recorded_at
+    # Everything below is asked "as known at" the cut, so the evidence is exactly that.
+    rows = list(store.billable_on(org, reference_date, known_at)) if reference_date else []
+    window = RULES.usage.window(period)
+    usage = [
+        u for u in store.usage(org, *window, known_at)
+        if not contract.in_trial_on(u.on)
+    ]  # fmt: skip
+    invoice = RULES.compose(
+        org=org,
+        period=period,
+        sheet=sheet,
+        reference_date=reference_date,
+        rows=rows,
+        usage=usage,
+        usage_window=window,
+        adjustments=_adjustments(store, issued, known_at),
+        as_known_at=known_at,
+        issued_at=None if dry_run else services.clock.now(),
+        status=InvoiceStatus.FORECAST if dry_run else InvoiceStatus.ISSUED,
+    )
+    if not invoice.lines:
+        return Success(OrgOutcome(org, Outcome.NOTHING_TO_BILL))
+    if dry_run:
+        note = "forecast" if today >= due else f"forecast: counted on {due.isoformat()}"
+        return Success(OrgOutcome(org, Outcome.FORECAST, invoice, note))
+    store.add_invoice(invoice)
+    return Success(OrgOutcome(org, Outcome.ISSUED, invoice))
+
+
+def bill_run(
+    services: Services,
+    catalog: Catalog,
+    period: Period,
+    *,
+    org: str | None = None,
+    dry_run: bool = False,
+    progress: Progress = _no_progress,
+) -> Result[RunReport, LedgerError]:
+    """Bill ``period`` for every organisation, or only ``org``.
+
+    Each organisation is billed in its own write transaction. With ``org``,
+    a refusal (no subscription, reference date not reached) is the result;
+    for all organisations such cases are reported per organisation.
+    """
+    with services.uow.transaction(write=False) as store:
+        if org is not None:
+            found = require_organisation(store, org)
+            if isinstance(found, Failure):
+                return Failure(found.failure())
+            targets = [found.unwrap()]
+        else:
+            targets = list(store.list_organisations())
+    outcomes: list[OrgOutcome] = []
+    for done, organisation in enumerate(targets, start=1):
+        with services.uow.transaction(write=not dry_run) as store:
+            result = bill_organisation(
+                services, store, catalog, organisation, period,
+                dry_run=dry_run, explicit=org is not None,
+            )  # fmt: skip
+            if isinstance(result, Failure):
+                return Failure(result.failure())
+            outcome = result.unwrap()
+            if outcome.outcome is Outcome.ISSUED:
+                services.uow.commit()
+        outcomes.append(outcome)
+        progress(done, len(targets), organisation.id)
+    return Success(RunReport(period, dry_run, tuple(outcomes)))
+
+
+def get_invoice(services: Services, invoice: str) -> Result[Invoice, LedgerError]:
+    with services.uow.transaction(write=False) as store:
+        found = store.get_invoice(invoice)
+        if found is None:
+            return Failure(UnknownInvoice(invoice))
+        return Success(found)
+
+
+def list_invoices(
+    services: Services, org: str | None = None, period: Period | None = None
+) -> Result[Sequence[Invoice], LedgerError]:
+    with services.uow.transaction(write=False) as store:
+        org_id = None
+        if org is not None:
+            found = require_organisation(store, org)
+            if isinstance(found, Failure):
+                return Failure(found.failure())
+            org_id = found.unwrap().id
+        return Success(list(store.invoices(org_id, period)))
+
+
+@frozen
+class Verification:
+    """The outcome of ``invoice verify``: every check, and what differed, if anything."""
+
+    invoice: str
+    hash_matches: bool
+    seats_match: bool
+    lines_match: bool
+    adjustments_match: bool
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_invoice(services: Services, invoice: str) -> Result[Verification, LedgerError]:
+    """Recompute an issued invoice from history as known at its cut, and check its hash."""
+    with services.uow.transaction(write=False) as store:
+        found = store.get_invoice(invoice)
+        if found is None:
+            return Failure(UnknownInvoice(invoice))
+        return Success(verify(store, found))
+
+
+def verify(store: Store, invoice: Invoice) -> Verification:
+    problems: list[str] = []
+    cut = invoice.evidence.as_known_at
+    hash_ok = evidence_hash(invoice) == invoice.evidence_hash
+    if not hash_ok:
+        problems.append("the content hash does not match: the stored invoice was altered")
+    lines, rows, usage = recompute_charges(store, invoice, cut)
+    seats_ok = (
+        tuple(rows) == invoice.evidence.seats
+        and tuple(sorted(usage, key=lambda u: u.seq)) == invoice.evidence.usage
+    )
+    if not seats_ok:
+        counted = {r.seat for r in invoice.evidence.seats}
+        now = {r.seat for r in rows}
+        problems.append(
+            f"the seats recomputed as known at the cut differ: {len(now)} instead of "
+            f"{len(counted)} (only in evidence: {sorted(counted - now)[:10]}, only now: "
+            f"{sorted(now - counted)[:10]})"
+        )
+    own = [line for line in invoice.lines if line.kind is not LineKind.ADJUSTMENT]
+    lines_ok = own == lines
+    if not lines_ok:
+        problems.append("the invoice lines recomputed from the evidence prices differ")
+    adjustments_ok = True
+    for basis in invoice.evidence.adjustments:
+        original = store.get_invoice(basis.original)
+        if original is None:
+            adjustments_ok = False
+            problems.append(f"adjustment refers to {basis.original}, which does not exist")
+            continue
+        recomputed, _, _ = recompute_charges(store, original, cut)
+        if charges_subtotal(recomputed) != basis.recomputed:
+            adjustments_ok = False
+            problems.append(f"the adjustment to {basis.original} no longer recomputes")
+    return Verification(invoice.id, hash_ok, seats_ok, lines_ok, adjustments_ok, tuple(problems))
+
+
+def explain(invoice: Invoice) -> list[str]:
+    """Each line of an invoice, and where it comes from, in words a client would accept."""
+    evidence = invoice.evidence
+    sheet = evidence.prices
+    out = [
+        f"Invoice {invoice.id} for {invoice.org}, period {invoice.period}, "
+        f"{sheet.plan_name} plan billed {sheet.cadence}.",
+    ]
+    if evidence.reference_date is not None:
+        out.append(
+            f"Seats were counted on {evidence.reference_date.isoformat()} (rule: "
+            f"{sheet.reference_rule}): a seat counts if it was activated on or before that day "
+            "and not deactivated or completed on or before it, and its billing belonged to "
+            f"{invoice.org} that day. {len(evidence.seats)} seats counted; each is listed with "
+            "its activation and deactivation dates in the evidence."
+        )
+    if evidence.as_known_at is not None:
+        out.append(
+            f"The count uses everything recorded up to {evidence.as_known_at.isoformat()}; "
+            "corrections recorded later appear as adjustments on a later invoice, never here."
+        )
+    for line in invoice.lines:
+        money = f"{line.quantity} x {line.unit_price} = {line.amount} {invoice.currency}"
+        if line.kind is LineKind.SEAT:
+            why = "licence fees, billed in advance for the period"
+        elif line.kind is LineKind.ADDON:
+            why = "an add-on held by these seats on the count date"
+        elif line.kind is LineKind.USAGE:
+            why = "usage of the previous month, billed in arrears"
+        elif line.kind is LineKind.OVERAGE:
+            why = f"seats above the {sheet.licensed} in the contract, at the overage price"
+        elif line.kind is LineKind.DISCOUNT:
+            why = "discount code, applied before VAT"
+        else:
+            why = f"correction to {line.refers_to}; seats concerned: {', '.join(line.seats) or '-'}"
+        out.append(f"- {line.description}: {money} ({why}).")
+    out.append(
+        f"Subtotal {invoice.subtotal}; VAT {invoice.vat_rate}% = {invoice.vat} (computed once on "
+        f"the subtotal, rounded {invoice.rounding}); total {invoice.total} {invoice.currency}."
+    )
+    out.append(f"Evidence hash (SHA-256): {invoice.evidence_hash}")
+    return out

@@ -1,0 +1,240 @@
+"""Use cases of contracts and usage: set a contract (a new version), record usage."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import attrs
+from attrs import frozen
+from returns.result import Failure, Result, Success
+
+from seatledger.domain.catalog import Cadence, Catalog
+from seatledger.domain.contracts import (
+    Contract,
+    PaymentMethod,
+    SubscriptionStatus,
+    contract_in_force,
+    subscription_status,
+)
+from seatledger.domain.dates import Period
+from seatledger.domain.errors import (
+    FutureDate,
+    InvalidContract,
+    InvalidQuantity,
+    LedgerError,
+    PaymentMethodRequired,
+    UnknownDiscountCode,
+    UnknownUsageKind,
+)
+from seatledger.domain.money import HUNDRED, ZERO
+from seatledger.domain.ports import LedgerHead
+from seatledger.domain.recording import assign_recorded_at
+from seatledger.domain.reference_dates import YearStart, parse_reference_rule
+from seatledger.domain.services.context import Services
+from seatledger.domain.services.organisations import require_organisation
+from seatledger.domain.services.seats import check_actor_and_reason
+from seatledger.domain.usage import UsageRecord
+
+MAX_USAGE_QUANTITY = 1_000_000
+
+
+@frozen
+class ContractTerms:
+    """What ``contract set`` was asked to change; None keeps the current value."""
+
+    plan: str | None = None
+    cadence: Cadence | None = None
+    reference: str | None = None
+    year_start: str | None = None
+    count_days_before: int | None = None
+    licensed: int | None = None
+    overage_price: Decimal | None = None
+    vat_percent: Decimal | None = None
+    trial_until: date | None = None
+    payment_method: PaymentMethod | None = None
+    discount_code: str | None = None
+    effective_from: Period | None = None
+
+
+def _check_terms(contract: Contract, catalog: Catalog) -> Result[Contract, LedgerError]:
+    if contract.plan is not None:
+        plan = catalog.plan(contract.plan)
+        if isinstance(plan, Failure):
+            return Failure(plan.failure())
+        price = plan.unwrap().price(contract.cadence)
+        if isinstance(price, Failure):
+            return Failure(price.failure())
+    rule = parse_reference_rule(contract.reference)
+    if isinstance(rule, Failure):
+        return Failure(rule.failure())
+    if contract.cadence is Cadence.ANNUAL and contract.year_start is None:
+        return Failure(InvalidContract("year start", "an annual contract needs --year-start MM-DD"))
+    if not 0 <= contract.count_days_before <= 366:
+        return Failure(InvalidContract("count days before", "must be from 0 to 366"))
+    if contract.licensed is not None and contract.licensed < 0:
+        return Failure(InvalidContract("licensed", f"{contract.licensed} is negative"))
+    if (contract.licensed is None) != (contract.overage_price is None):
+        return Failure(InvalidContract("overage", "give --licensed and --overage-price together"))
+    if contract.overage_price is not None and contract.overage_price < ZERO:
+        return Failure(InvalidContract("overage price", "must not be negative"))
+    if not ZERO <= contract.vat_percent <= HUNDRED:
+        return Failure(InvalidContract("VAT", f"{contract.vat_percent}% is not from 0 to 100"))
+    if contract.discount_code is not None and contract.discount_code not in catalog.discounts:
+        return Failure(UnknownDiscountCode(contract.discount_code))
+    return Success(contract)
+
+
+def set_contract(
+    services: Services, catalog: Catalog, org: str, terms: ContractTerms, *, actor: str
+) -> Result[Contract, LedgerError]:
+    """Append a contract version for ``org``.
+
+    The first contract applies from the current period; a change applies
+    from the next period unless ``effective_from`` names a later one.
+    Changing the plan needs an automatic payment method (card or SEPA) on
+    file. Omitted terms keep their current values.
+    """
+    people = check_actor_and_reason(actor, None)
+    if isinstance(people, Failure):
+        return Failure(people.failure())
+    who, _ = people.unwrap()
+    with services.uow.transaction(write=True) as store:
+        found = require_organisation(store, org)
+        if isinstance(found, Failure):
+            return Failure(found.failure())
+        organisation = found.unwrap()
+        if organisation.currency != catalog.currency:
+            return Failure(
+                InvalidContract(
+                    "currency",
+                    f"{organisation.id!r} is billed in {organisation.currency}, the catalog "
+                    f"prices in {catalog.currency}",
+                )
+            )
+        today = services.clock.today(organisation.timezone)
+        current_period = Period.containing(today)
+        versions = list(store.contracts(organisation.id))
+        latest = max(versions, key=lambda c: c.version) if versions else None
+        if latest is None:
+            earliest = terms.effective_from or current_period
+            base = Contract(
+                org=organisation.id,
+                plan=None,
+                cadence=Cadence.MONTHLY,
+                reference="month-end",
+                effective_from=earliest,
+                vat_percent=catalog.default_vat_percent,
+            )
+        else:
+            earliest = current_period.next()
+            if terms.effective_from is not None and terms.effective_from < earliest:
+                return Failure(
+                    InvalidContract(
+                        "effective from",
+                        f"a change applies from {earliest} at the earliest, not "
+                        f"{terms.effective_from}",
+                    )
+                )
+            base = latest
+        year_start = base.year_start
+        if terms.year_start is not None:
+            parsed = YearStart.parse(terms.year_start)
+            if isinstance(parsed, Failure):
+                return Failure(parsed.failure())
+            year_start = parsed.unwrap()
+        changes = {
+            k: v
+            for k, v in attrs.asdict(terms, recurse=False).items()
+            if v is not None and k not in ("year_start", "effective_from")
+        }
+        candidate = attrs.evolve(
+            base,
+            **changes,
+            year_start=year_start,
+            effective_from=terms.effective_from or earliest,
+            version=(latest.version + 1) if latest else 1,
+            actor=who,
+        )
+        checked = _check_terms(candidate, catalog)
+        if isinstance(checked, Failure):
+            return checked
+        # Choosing a first plan (after a trial) is free; changing one needs card or SEPA.
+        changes_plan = latest is not None and latest.plan not in (None, candidate.plan)
+        if changes_plan and not candidate.payment_method.automatic:
+            return Failure(PaymentMethodRequired(organisation.id, candidate.plan or "none"))
+        head = store.head()
+        recorded = assign_recorded_at(services.clock, head)
+        if isinstance(recorded, Failure):
+            return Failure(recorded.failure())
+        stamped = attrs.evolve(candidate, recorded_at=recorded.unwrap())
+        store.add_contract(stamped, LedgerHead(head.last_seq, recorded.unwrap()))
+        services.uow.commit()
+        return Success(stamped)
+
+
+@frozen
+class ContractStatus:
+    """An organisation's contract in force for this period, and its subscription status."""
+
+    contract: Contract | None
+    status: SubscriptionStatus
+    versions: tuple[Contract, ...]
+
+
+def contract_status(services: Services, org: str) -> Result[ContractStatus, LedgerError]:
+    with services.uow.transaction(write=False) as store:
+        found = require_organisation(store, org)
+        if isinstance(found, Failure):
+            return Failure(found.failure())
+        organisation = found.unwrap()
+        today = services.clock.today(organisation.timezone)
+        versions = tuple(store.contracts(organisation.id))
+        current = contract_in_force(versions, Period.containing(today))
+        return Success(ContractStatus(current, subscription_status(current, today), versions))
+
+
+def record_usage(
+    services: Services,
+    catalog: Catalog,
+    org: str,
+    kind: str,
+    *,
+    quantity: int = 1,
+    on: date | None = None,
+    actor: str,
+) -> Result[UsageRecord, LedgerError]:
+    """Record usage (new dossiers, paid questionnaires), billed on the next period's invoice."""
+    people = check_actor_and_reason(actor, None)
+    if isinstance(people, Failure):
+        return Failure(people.failure())
+    who, _ = people.unwrap()
+    if kind not in catalog.usage_kinds:
+        return Failure(UnknownUsageKind(kind, sorted(catalog.usage_kinds)))
+    if not 1 <= quantity <= MAX_USAGE_QUANTITY:
+        return Failure(InvalidQuantity(str(quantity)))
+    with services.uow.transaction(write=True) as store:
+        found = require_organisation(store, org)
+        if isinstance(found, Failure):
+            return Failure(found.failure())
+        organisation = found.unwrap()
+        today = services.clock.today(organisation.timezone)
+        day = on or today
+        if day > today:
+            return Failure(FutureDate(day, today))
+        head = store.head()
+        recorded = assign_recorded_at(services.clock, head)
+        if isinstance(recorded, Failure):
+            return Failure(recorded.failure())
+        record = UsageRecord(
+            seq=head.last_seq + 1,
+            org=organisation.id,
+            kind=kind,
+            quantity=quantity,
+            on=day,
+            recorded_at=recorded.unwrap(),
+            actor=who,
+        )
+        store.add_usage(record, LedgerHead(record.seq, recorded.unwrap()))
+        services.uow.commit()
+        return Success(record)
