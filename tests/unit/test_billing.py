@@ -46,16 +46,24 @@ def contract(services: Services, org: str = "north", **terms: object) -> None:
     defaults: dict[str, object] = {"plan": "standard", "cadence": Cadence.MONTHLY}
     defaults.update(terms)
     contracts.set_contract(
-        services, CATALOG, org, ContractTerms(**defaults), actor="admin"  # type: ignore[arg-type]
+        services,
+        CATALOG,
+        org,
+        ContractTerms(**defaults),
+        actor="admin",  # type: ignore[arg-type]
     ).unwrap()
 
 
-def activate(services: Services, count: int, *, prefix: str = "s", org: str = "north", **kw: object) -> None:
+def activate(
+    services: Services, count: int, *, prefix: str = "s", org: str = "north", **kw: object
+) -> None:
     for i in range(count):
         seats.activate(services, f"{prefix}{i}", org, actor="admin", **kw).unwrap()  # type: ignore[arg-type]
 
 
-def run(services: Services, period: Period, org: str | None = None, catalog: Catalog = CATALOG) -> Invoice:
+def run(
+    services: Services, period: Period, org: str | None = None, catalog: Catalog = CATALOG
+) -> Invoice:
     report = billing.bill_run(services, catalog, period, org=org).unwrap()
     issued = [o.invoice for o in report.outcomes if o.outcome is Outcome.ISSUED]
     assert len(issued) == 1, report.outcomes
@@ -65,7 +73,10 @@ def run(services: Services, period: Period, org: str | None = None, catalog: Cat
 
 
 def amounts(invoice: Invoice) -> list[tuple[str, int, str, str]]:
-    return [(l.kind.value, l.quantity, str(l.unit_price), str(l.amount)) for l in invoice.lines]
+    return [
+        (line.kind.value, line.quantity, str(line.unit_price), str(line.amount))
+        for line in invoice.lines
+    ]
 
 
 def code_of(result: object) -> str:
@@ -144,7 +155,9 @@ def test_new_dossiers_on_starter_are_billed_in_arrears_on_the_next_invoice(
 ) -> None:
     contract(services, plan="starter")
     activate(services, 2)
-    contracts.record_usage(services, CATALOG, "north", "new-dossier", quantity=3, actor="a").unwrap()
+    contracts.record_usage(
+        services, CATALOG, "north", "new-dossier", quantity=3, actor="a"
+    ).unwrap()
     clock.day = date(2025, 9, 30)
     september = run(services, SEPT)
     assert amounts(september) == [("seat", 2, "15.00", "30.00")]
@@ -159,11 +172,13 @@ def test_new_dossiers_are_included_in_the_standard_plan(
 ) -> None:
     contract(services)
     activate(services, 1)
-    contracts.record_usage(services, CATALOG, "north", "new-dossier", quantity=9, actor="a").unwrap()
+    contracts.record_usage(
+        services, CATALOG, "north", "new-dossier", quantity=9, actor="a"
+    ).unwrap()
     clock.day = date(2025, 10, 31)
     run_sept = billing.bill_run(services, CATALOG, SEPT).unwrap()
     assert run_sept.invoices
-    assert [l.kind for l in run(services, OCT).lines] == [LineKind.SEAT]
+    assert [line.kind for line in run(services, OCT).lines] == [LineKind.SEAT]
 
 
 def test_library_access_is_billed_per_seat_holding_it_on_the_reference_date(
@@ -199,7 +214,7 @@ def test_a_percentage_code_reduces_three_invoices_then_stops(
     for period in (SEPT, OCT, Period(2025, 11), Period(2025, 12)):
         clock.day = period.last_day
         invoice = run(services, period)
-        discounts.append([str(l.amount) for l in invoice.lines_of(LineKind.DISCOUNT)])
+        discounts.append([str(line.amount) for line in invoice.lines_of(LineKind.DISCOUNT)])
     assert discounts == [["-11.70"], ["-11.70"], ["-11.70"], []]
 
 
@@ -252,7 +267,9 @@ def test_no_invoice_inside_the_trial_and_no_subscription_after_it_without_a_plan
     assert [o.outcome for o in report.outcomes] == [Outcome.NO_SUBSCRIPTION]
     status = contracts.contract_status(services, "north").unwrap().status
     assert status is SubscriptionStatus.NONE
-    assert code_of(billing.bill_run(services, CATALOG, OCT, org="north")) == "no-active-subscription"
+    assert (
+        code_of(billing.bill_run(services, CATALOG, OCT, org="north")) == "no-active-subscription"
+    )
 
 
 def test_changing_plan_needs_an_automatic_payment_method_and_applies_next_period(

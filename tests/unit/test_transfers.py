@@ -230,7 +230,9 @@ def test_the_pin_is_stored_only_as_a_salted_hash(services: Services) -> None:
 
 
 @pytest.mark.parametrize("pin", ["98", "abcd", "9876543210987", "7777", ""])
-def test_a_weak_or_malformed_pin_is_refused_without_echoing_it(services: Services, pin: str) -> None:
+def test_a_weak_or_malformed_pin_is_refused_without_echoing_it(
+    services: Services, pin: str
+) -> None:
     result = admins.add_admin(services, PINS, "west", "wendy", pin)
     assert failure_code(result) == "invalid-text"
     if pin:
