@@ -16,7 +16,7 @@ from seatledger.domain.errors import InvalidText
 from seatledger.domain.identifiers import OrgId
 
 MAX_FAILED_ATTEMPTS = 5
-_PIN = re.compile(r"^\d{4,12}$")
+_PIN = re.compile(r"\d{4,12}", re.ASCII)
 
 
 @frozen
@@ -32,7 +32,7 @@ class Admin:
 
 def valid_pin(pin: str) -> Result[str, InvalidText]:
     """A PIN is 4 to 12 digits. The message never repeats the PIN."""
-    if _PIN.match(pin) is None:
+    if _PIN.fullmatch(pin) is None:
         return Failure(InvalidText("PIN", "must be 4 to 12 digits"))
     if len(set(pin)) == 1:
         return Failure(InvalidText("PIN", "must not be one digit repeated"))

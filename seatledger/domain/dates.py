@@ -24,8 +24,9 @@ from seatledger.domain.errors import (
     RangeReversed,
 )
 
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+# ASCII: without it \d also matches other scripts' digits (e.g. "２０２５").
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
+_PERIOD = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
 _ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$")
 
 ONE_DAY = timedelta(days=1)

@@ -18,7 +18,7 @@ MAX_TEXT = 500
 
 def valid_id(what: str, text: str) -> Result[str, InvalidIdentifier]:
     """An id of 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit."""
-    if _ID.match(text) is None:
+    if _ID.fullmatch(text) is None:
         return Failure(InvalidIdentifier(what, text))
     return Success(text)
 

@@ -11,7 +11,7 @@ from returns.result import Failure, Result, Success
 from seatledger.domain.errors import InvalidAmount
 from seatledger.domain.organisation import CURRENCY_MINOR_UNITS
 
-_AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,4})?$")
+_AMOUNT = re.compile(r"\d{1,12}(\.\d{1,4})?", re.ASCII)
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 
@@ -21,7 +21,7 @@ def parse_amount(
 ) -> Result[Decimal, InvalidAmount]:
     """A non-negative decimal amount such as ``39.00``; refuses floats' cousins (NaN, 1e3, -5)."""
     cleaned = text.strip()
-    if not _AMOUNT.match(cleaned):
+    if not _AMOUNT.fullmatch(cleaned):
         return Failure(InvalidAmount(field, text, "expected a non-negative decimal such as 39.00"))
     try:
         value = Decimal(cleaned)

@@ -74,7 +74,7 @@ class DayOfMonth:
         return date(period.year, period.month, min(self.day, _days_in(period)))
 
 
-_DAY_RULE = re.compile(r"^day:(\d{1,2})$")
+_DAY_RULE = re.compile(r"^day:(\d{1,2})$", re.ASCII)
 
 
 def parse_reference_rule(text: str) -> Result[ReferenceDateRule, InvalidReferenceRule]:
@@ -105,7 +105,7 @@ class YearStart:
 
     @staticmethod
     def parse(text: str) -> Result[YearStart, InvalidYearStart]:
-        match = re.match(r"^(\d{2})-(\d{2})$", text.strip())
+        match = re.match(r"^(\d{2})-(\d{2})$", text.strip(), re.ASCII)
         if match is None:
             return Failure(InvalidYearStart(text))
         month, day = int(match.group(1)), int(match.group(2))
