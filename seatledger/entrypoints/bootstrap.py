@@ -1,0 +1,184 @@
+"""The composition root: the one place that picks concrete adapters.
+
+Entrypoints describe what they want (a database URL, a simulated day, an
+actor) as ``Settings``; this module turns that into ``Services`` (a unit of
+work and a clock) for the use cases.
+
+Database policy, so nobody loses data by surprise:
+
+* ``init_database`` creates the schema or upgrades it to the newest revision.
+* ``open_services`` on a SQLite database that does not exist yet, or is empty
+  (no tables at all), creates the schema and says so (``Opened.created``):
+  the first command in a fresh directory just works.
+* Any other database without the schema, or at an older revision, is refused
+  with a message to run ``seatledger init``: an upgrade is never silent.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Final
+
+from attrs import frozen
+from returns.result import Failure, Result, Success
+
+from seatledger.adapters.clock import SimulatedDay, SystemClock
+from seatledger.domain.errors import LedgerError
+from seatledger.domain.ports import Clock, UnitOfWork
+from seatledger.domain.services.context import Services
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+DEFAULT_DATABASE: Final = "sqlite:///seatledger.db"
+FALLBACK_ACTOR: Final = "seatledger"
+
+
+@frozen
+class Settings:
+    """What the caller asked for: where the ledger is, what day it is, who is acting."""
+
+    db_url: str = DEFAULT_DATABASE
+    today: date | None = None
+    actor: str = FALLBACK_ACTOR
+    catalog: Path | None = None
+
+
+@frozen
+class DatabaseNotReady(LedgerError):
+    """The database has no seatledger schema or an older one, and is not upgraded silently."""
+
+    code: ClassVar[str] = "database-not-initialised"
+    database: str
+    revision: str | None
+
+    @property
+    def message(self) -> str:
+        if self.revision is None:
+            return (
+                f"the database {self.database} has no seatledger schema: run 'seatledger init' "
+                "to create it"
+            )
+        return (
+            f"the database {self.database} is at schema revision {self.revision}, older than "
+            "this seatledger needs: run 'seatledger init' to upgrade it (back it up first)"
+        )
+
+
+@frozen
+class InitReport:
+    """What ``init_database`` did: the revision before (None: no schema) and after."""
+
+    database: str
+    previous_revision: str | None
+    revision: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.previous_revision != self.revision
+
+
+@frozen
+class Opened:
+    """Services ready for the use cases; ``created`` if a fresh SQLite file was set up.
+
+    ``close`` releases the database connections (call it when done).
+    """
+
+    services: Services
+    database: str
+    created: bool
+    close: Callable[[], None]
+
+
+def database_url(text: str | None) -> str:
+    """A SQLAlchemy URL; a plain path means a SQLite file; None means ``./seatledger.db``."""
+    if text is None or not text.strip():
+        return DEFAULT_DATABASE
+    if "://" in text:
+        return text
+    return f"sqlite:///{Path(text).expanduser()}"
+
+
+def default_actor() -> str:
+    """The operating-system user, who acts unless ``--actor`` says otherwise."""
+    try:
+        return getpass.getuser() or FALLBACK_ACTOR
+    except (KeyError, OSError):  # no login name (some containers)
+        return FALLBACK_ACTOR
+
+
+def clock_for(today: date | None) -> Clock:
+    """A simulated day for ``--today``, else the system clock."""
+    return SimulatedDay(today) if today is not None else SystemClock()
+
+
+def with_clock(services: Services, today: date) -> Services:
+    """The same ledger seen on another simulated day (demos and back-fills)."""
+    return Services(uow=services.uow, clock=SimulatedDay(today))
+
+
+def init_database(url: str) -> InitReport:
+    """Create the schema, or upgrade it to the newest revision."""
+    from seatledger.adapters.sql import schema_revision, upgrade
+
+    engine = _engine(url)
+    try:
+        before = schema_revision(engine)
+        upgrade(engine)
+        return InitReport(_shown(engine), before, schema_revision(engine))
+    finally:
+        engine.dispose()
+
+
+def open_services(settings: Settings) -> Result[Opened, LedgerError]:
+    """The services for a database that has the newest schema (see the module's policy)."""
+    from seatledger.adapters.sql import SqlUnitOfWork, is_current, schema_revision, upgrade
+
+    engine = _engine(settings.db_url)
+    created = False
+    if not is_current(engine):
+        revision = schema_revision(engine)
+        if revision is None and _is_blank_sqlite(engine):
+            upgrade(engine)
+            created = True
+        else:
+            shown = _shown(engine)
+            engine.dispose()
+            return Failure(DatabaseNotReady(shown, revision))
+    uow: UnitOfWork = SqlUnitOfWork(engine)
+    services = Services(uow=uow, clock=clock_for(settings.today))
+    return Success(Opened(services, _shown(engine), created, engine.dispose))
+
+
+def in_memory_services(today: date | None) -> Services:
+    """Services over a fresh in-memory ledger (in-process tests and experiments)."""
+    from seatledger.adapters.memory import InMemoryUnitOfWork
+
+    return Services(uow=InMemoryUnitOfWork(), clock=clock_for(today))
+
+
+ServicesFactory = Callable[[Settings], Result[Opened, LedgerError]]
+
+
+def _engine(url: str) -> Engine:
+    from seatledger.adapters.sql import make_engine
+
+    return make_engine(url)
+
+
+def _shown(engine: Engine) -> str:
+    """The database's URL for messages, never with its password."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _is_blank_sqlite(engine: Engine) -> bool:
+    """A SQLite database with no tables at all (a file just created, or in memory)."""
+    from sqlalchemy import inspect
+
+    if engine.dialect.name != "sqlite":
+        return False
+    return not inspect(engine).get_table_names()

@@ -1,0 +1,1 @@
+"""The ``seatledger`` command line (see docs and CLI.md for the contract)."""

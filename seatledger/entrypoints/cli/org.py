@@ -1,0 +1,133 @@
+"""``seatledger org``: the client organisations that are billed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from seatledger.adapters.serialisation import to_json
+from seatledger.domain.organisation import Organisation
+from seatledger.domain.services import organisations, questions
+from seatledger.entrypoints.cli.app import App, pass_app
+from seatledger.entrypoints.cli.errors import unwrap
+from seatledger.entrypoints.cli.output import emit_json, print_table, say
+
+
+@click.group()
+def org() -> None:
+    """Set up and look at the organisations seats are billed to.
+
+    \b
+    Example:
+      seatledger org add xtra --name "Xtra Lease" --timezone America/Chicago --currency USD
+      seatledger org list
+      seatledger --json org show xtra
+    """
+
+
+@org.command("add")
+@click.argument("org_id", metavar="ORG")
+@click.option("--name", required=True, help="The organisation's name, as on its invoices.")
+@click.option(
+    "--timezone",
+    default="Europe/Amsterdam",
+    show_default=True,
+    metavar="TZ",
+    help="IANA time zone: its calendar decides which date 'today' is for its seats.",
+)
+@click.option(
+    "--currency", default="EUR", show_default=True, help="ISO 4217 currency it is billed in."
+)
+@click.option(
+    "--billing-relationship/--no-billing-relationship",
+    default=True,
+    show_default=True,
+    help="Whether the vendor invoices it; only such an organisation can receive a seat's "
+    "billing by transfer.",
+)
+@pass_app
+def add(
+    app: App, org_id: str, name: str, timezone: str, currency: str, billing_relationship: bool
+) -> None:
+    """Register the organisation ORG (an id of letters, digits, '.', '_' or '-').
+
+    \b
+    Example:
+      seatledger org add xtra --name "Xtra Lease" --timezone America/Chicago --currency USD
+      seatledger org add guests --name "Guest school" --no-billing-relationship
+    """
+    added = unwrap(
+        organisations.add_organisation(
+            app.services(), org_id, name, timezone, currency, billing_relationship
+        )
+    )
+    if app.as_json:
+        emit_json(organisation_document(added))
+        return
+    relationship = "" if added.billing_relationship else ", no billing relationship"
+    say(
+        f"organisation {added.id} ({added.name}) added: time zone {added.timezone}, "
+        f"currency {added.currency}{relationship}"
+    )
+
+
+@org.command("list")
+@pass_app
+def list_(app: App) -> None:
+    """List every organisation.
+
+    \b
+    Example:
+      seatledger org list
+      seatledger --json org list
+    """
+    found = organisations.list_organisations(app.services())
+    if app.as_json:
+        emit_json({"organisations": [organisation_document(o) for o in found]})
+        return
+    if not found:
+        say("no organisations yet: add one with 'seatledger org add'")
+        return
+    print_table(
+        ("org", "name", "timezone", "currency", "billing relationship"),
+        [(o.id, o.name, o.timezone, o.currency, o.billing_relationship) for o in found],
+    )
+
+
+@org.command("show")
+@click.argument("org_id", metavar="ORG")
+@pass_app
+def show(app: App, org_id: str) -> None:
+    """Show the organisation ORG and how many seats it pays for today.
+
+    \b
+    Example:
+      seatledger org show xtra
+      seatledger --today 2017-09-01 --json org show xtra
+    """
+    services = app.services()
+    found = unwrap(organisations.get_organisation(services, org_id))
+    today = services.clock.today(found.timezone)
+    active = unwrap(questions.count_on(services, found.id, today))
+    if app.as_json:
+        document = organisation_document(found)
+        document.update({"today": today.isoformat(), "active_seats": active})
+        emit_json(document)
+        return
+    print_table(
+        ("field", "value"),
+        [
+            ("org", found.id),
+            ("name", found.name),
+            ("timezone", found.timezone),
+            ("currency", found.currency),
+            ("billing relationship", found.billing_relationship),
+            (f"seats billable today ({today.isoformat()})", active),
+        ],
+    )
+
+
+def organisation_document(organisation: Organisation) -> dict[str, Any]:
+    document: dict[str, Any] = to_json(organisation)
+    return document
