@@ -1,0 +1,520 @@
+"""The ledger repository on SQLAlchemy Core: every method of ``LedgerRepository``.
+
+Facts are the ledger: ``append`` inserts them as given (numbered and
+stamped by the domain) and never changes them. Next to them it keeps the
+``billing_spans`` projection up to date: for each seat the append touches,
+the seat's timeline is folded with the pure domain function
+(``timeline(...).spans()``) and compared with the spans known so far; spans
+that are no longer true get ``known_until`` set to the new facts' recorded
+instant, new ones are inserted with ``known_from`` set to it, and unchanged
+ones stay. A question "as known at T" then reads the spans with
+``known_from <= T < known_until`` (``known_until`` NULL: still known), with
+a set-based query filtered by organisation and date, and hands the few
+matching spans to the pure functions of ``seatledger.domain.queries``, so
+the answers are exactly the domain's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from datetime import date, datetime
+from operator import itemgetter
+from typing import Any, TypeVar
+
+from returns.result import Failure
+from sqlalchemy import ColumnElement, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Connection, RowMapping
+
+from seatledger.adapters.sql.tables import (
+    addons_of,
+    addons_text,
+    admins,
+    billing_spans,
+    ledger_head,
+    organisations,
+    seat_facts,
+)
+from seatledger.domain import queries
+from seatledger.domain.admins import Admin
+from seatledger.domain.identifiers import OrgId, SeatId
+from seatledger.domain.organisation import Organisation
+from seatledger.domain.ports import LedgerHead
+from seatledger.domain.queries import RangeMode, SeatRow
+from seatledger.domain.seat import FactKind, SeatFact, SeatKind
+from seatledger.domain.timeline import BillingSpan, timeline
+
+# SQLite allows 32766 bound variables per statement (999 before 3.32): stay well below.
+CHUNK = 500
+
+_T = TypeVar("_T")
+
+# A span as compared between the stored projection and a fresh fold.
+SpanKey = tuple[str, date, date | None, date, date | None, str | None, str, str, str]
+
+
+class CorruptHistory(RuntimeError):
+    """A stored seat history does not fold: the facts were not validated before ``append``."""
+
+
+def _bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows (all with the same keys) as fast as the driver allows.
+
+    On SQLite the rows go straight to the driver's ``executemany``, with the
+    columns' own bind processors applied once per value (SQLAlchemy's
+    per-row parameter handling would triple the cost of an import); other
+    databases get Core's "insertmanyvalues" batches.
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(table), rows)
+        return
+    keys = list(rows[0])
+    dialect = conn.dialect
+    processors = [
+        (i, proc)
+        for i, key in enumerate(keys)
+        if (proc := table.c[key].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
+    values = itemgetter(*keys)
+    params: list[list[Any]] = []
+    for row in rows:
+        value = list(values(row))
+        for i, proc in processors:
+            value[i] = proc(value[i])
+        params.append(value)
+    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
+    conn.exec_driver_sql(str(compiled), [tuple(p) for p in params])
+
+
+def chunks(items: Iterable[_T], size: int = CHUNK) -> Iterator[list[_T]]:
+    batch: list[_T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# --- rows <-> domain values -------------------------------------------------------
+
+
+def fact_row(fact: SeatFact) -> dict[str, Any]:
+    return {
+        "seq": fact.seq,
+        "seat_id": fact.seat,
+        "kind": fact.kind.value,
+        "effective_on": fact.effective_on,
+        "recorded_at": fact.recorded_at,
+        "actor": fact.actor,
+        "reason": fact.reason,
+        "org_id": fact.org,
+        "from_org_id": fact.from_org,
+        "holder": fact.holder,
+        "seat_kind": fact.seat_kind.value if fact.seat_kind is not None else None,
+        "addons": addons_text(fact.addons),
+        "supersedes": fact.supersedes,
+        "request": fact.request,
+        "expires_on": fact.expires_on,
+    }
+
+
+def fact_of(m: RowMapping) -> SeatFact:
+    return SeatFact(
+        seq=int(m["seq"]),
+        seat=SeatId(m["seat_id"]),
+        kind=FactKind(m["kind"]),
+        effective_on=m["effective_on"],
+        recorded_at=m["recorded_at"],
+        actor=m["actor"],
+        reason=m["reason"],
+        org=OrgId(m["org_id"]) if m["org_id"] is not None else None,
+        holder=m["holder"],
+        seat_kind=SeatKind(m["seat_kind"]) if m["seat_kind"] is not None else None,
+        addons=addons_of(m["addons"]),
+        supersedes=int(m["supersedes"]) if m["supersedes"] is not None else None,
+        request=m["request"],
+        from_org=OrgId(m["from_org_id"]) if m["from_org_id"] is not None else None,
+        expires_on=m["expires_on"],
+    )
+
+
+def span_key(span: BillingSpan) -> SpanKey:
+    return (
+        span.org,
+        span.start,
+        span.end,
+        span.activated_on,
+        span.deactivated_on,
+        span.ended_by.value if span.ended_by is not None else None,
+        span.holder,
+        span.seat_kind.value,
+        addons_text(span.addons),
+    )
+
+
+def stored_span_key(m: RowMapping) -> SpanKey:
+    return (
+        m["org_id"],
+        m["start_on"],
+        m["end_on"],
+        m["activated_on"],
+        m["deactivated_on"],
+        m["ended_by"],
+        m["holder"],
+        m["seat_kind"],
+        m["addons"],
+    )
+
+
+def span_row(seat: SeatId, span: BillingSpan, known_from: datetime) -> dict[str, Any]:
+    return {
+        "seat_id": seat,
+        "org_id": span.org,
+        "start_on": span.start,
+        "end_on": span.end,
+        "activated_on": span.activated_on,
+        "deactivated_on": span.deactivated_on,
+        "ended_by": span.ended_by.value if span.ended_by is not None else None,
+        "holder": span.holder,
+        "seat_kind": span.seat_kind.value,
+        "addons": addons_text(span.addons),
+        "known_from": known_from,
+        "known_until": None,
+    }
+
+
+def span_of(m: RowMapping) -> BillingSpan:
+    return BillingSpan(
+        seat=SeatId(m["seat_id"]),
+        org=OrgId(m["org_id"]),
+        start=m["start_on"],
+        end=m["end_on"],
+        activated_on=m["activated_on"],
+        deactivated_on=m["deactivated_on"],
+        ended_by=FactKind(m["ended_by"]) if m["ended_by"] is not None else None,
+        holder=m["holder"],
+        seat_kind=SeatKind(m["seat_kind"]),
+        addons=addons_of(m["addons"]),
+    )
+
+
+def organisation_of(m: RowMapping) -> Organisation:
+    return Organisation(
+        id=OrgId(m["id"]),
+        name=m["name"],
+        timezone=m["timezone"],
+        currency=m["currency"],
+        billing_relationship=bool(m["billing_relationship"]),
+    )
+
+
+def admin_of(m: RowMapping) -> Admin:
+    return Admin(
+        org=OrgId(m["org_id"]),
+        id=m["id"],
+        pin_hash=m["pin_hash"],
+        failed_attempts=int(m["failed_attempts"]),
+        locked=bool(m["locked"]),
+    )
+
+
+def known_at_filter(known_at: datetime | None) -> ColumnElement[bool]:
+    """The spans known at ``known_at`` (None: the spans known now)."""
+    if known_at is None:
+        return billing_spans.c.known_until.is_(None)
+    return and_(
+        billing_spans.c.known_from <= known_at,
+        or_(billing_spans.c.known_until.is_(None), billing_spans.c.known_until > known_at),
+    )
+
+
+def fold_spans(seat: SeatId, facts: Sequence[SeatFact], known_at: datetime) -> list[BillingSpan]:
+    """The billing spans of a seat's history as known at ``known_at``."""
+    folded = timeline(seat, facts, known_at)
+    if isinstance(folded, Failure):
+        raise CorruptHistory(
+            f"the history of seat {seat!r} as known at {known_at.isoformat()} does not fold: "
+            f"{folded.failure()}"
+        )
+    return list(folded.unwrap().spans())
+
+
+def replay(
+    seat: SeatId,
+    facts: Sequence[SeatFact],
+    instants: Sequence[datetime],
+    stored_ids: dict[SpanKey, int],
+    closes: dict[datetime, list[int]],
+    inserts: list[dict[str, Any]],
+) -> None:
+    """Move a seat's projection through ``instants`` (ascending), one fold per instant.
+
+    ``stored_ids`` are the seat's stored spans still known (by key, their row
+    ids): those a fold no longer yields are added to ``closes`` under that
+    instant. New spans are added to ``inserts``; a new span that a later
+    instant drops gets its ``known_until`` there and then.
+    """
+    pending: dict[SpanKey, dict[str, Any]] = {}
+    for at in instants:
+        fresh = {span_key(s): s for s in fold_spans(seat, facts, at)}
+        for key in [k for k in stored_ids if k not in fresh]:
+            closes[at].append(stored_ids.pop(key))
+        for key in [k for k in pending if k not in fresh]:
+            pending.pop(key)["known_until"] = at
+        for key, span in fresh.items():
+            if key not in stored_ids and key not in pending:
+                row = span_row(seat, span, at)
+                pending[key] = row
+                inserts.append(row)
+
+
+# --- the repository ---------------------------------------------------------------
+
+
+class SqlLedger:
+    """``LedgerRepository`` on one open connection, inside the caller's transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # --- organisations ------------------------------------------------------
+    def add_organisation(self, org: Organisation, recorded_at: datetime) -> None:
+        self.conn.execute(
+            insert(organisations).values(
+                id=org.id,
+                name=org.name,
+                timezone=org.timezone,
+                currency=org.currency,
+                billing_relationship=org.billing_relationship,
+                created_at=recorded_at,
+            )
+        )
+        self.conn.execute(
+            update(ledger_head).where(ledger_head.c.id == 1).values(last_recorded_at=recorded_at)
+        )
+
+    def get_organisation(self, org: OrgId) -> Organisation | None:
+        row = self.conn.execute(select(organisations).where(organisations.c.id == org)).first()
+        return organisation_of(row._mapping) if row is not None else None
+
+    def list_organisations(self) -> Sequence[Organisation]:
+        rows = self.conn.execute(select(organisations)).all()
+        return sorted((organisation_of(r._mapping) for r in rows), key=lambda o: o.id)
+
+    # --- facts ----------------------------------------------------------------
+    def head(self) -> LedgerHead:
+        row = self.conn.execute(
+            select(ledger_head.c.last_seq, ledger_head.c.last_recorded_at).where(
+                ledger_head.c.id == 1
+            )
+        ).one()
+        return LedgerHead(int(row.last_seq), row.last_recorded_at)
+
+    def seat_facts(self, seat: SeatId) -> Sequence[SeatFact]:
+        rows = self.conn.execute(
+            select(seat_facts).where(seat_facts.c.seat_id == seat).order_by(seat_facts.c.seq)
+        )
+        return [fact_of(r._mapping) for r in rows]
+
+    def existing_seats(self, seats: Collection[SeatId]) -> set[SeatId]:
+        found: set[SeatId] = set()
+        for batch in chunks(sorted(set(seats))):
+            rows = self.conn.execute(
+                select(seat_facts.c.seat_id).distinct().where(seat_facts.c.seat_id.in_(batch))
+            )
+            found.update(SeatId(r[0]) for r in rows)
+        return found
+
+    def append(self, facts: Sequence[SeatFact], head: LedgerHead) -> None:
+        naive = next((f for f in facts if f.recorded_at.utcoffset() is None), None)
+        if naive is not None:
+            raise ValueError(f"refusing to store fact #{naive.seq} with a naive recorded_at")
+        if facts:
+            affected = list(dict.fromkeys(f.seat for f in facts))
+            stored = self.existing_seats(affected)
+            _bulk_insert(self.conn, seat_facts, [fact_row(f) for f in facts])
+            self._project(facts, affected, stored)
+        self.conn.execute(
+            update(ledger_head)
+            .where(ledger_head.c.id == 1)
+            .values(last_seq=head.last_seq, last_recorded_at=head.last_recorded_at)
+        )
+
+    def _project(
+        self, new: Sequence[SeatFact], affected: Sequence[SeatId], stored: set[SeatId]
+    ) -> None:
+        """Bring ``billing_spans`` up to date for the seats the new facts touch."""
+        new_by_seat: dict[SeatId, list[SeatFact]] = defaultdict(list)
+        for fact in new:
+            new_by_seat[fact.seat].append(fact)
+        # Seats with history: their facts (the new ones included) and their current spans.
+        history: dict[SeatId, list[SeatFact]] = defaultdict(list)
+        current: dict[SeatId, dict[SpanKey, int]] = defaultdict(dict)
+        for batch in chunks(sorted(stored)):
+            for r in self.conn.execute(
+                select(seat_facts)
+                .where(seat_facts.c.seat_id.in_(batch))
+                .order_by(seat_facts.c.seat_id, seat_facts.c.seq)
+            ):
+                history[SeatId(r.seat_id)].append(fact_of(r._mapping))
+            for r in self.conn.execute(
+                select(billing_spans).where(
+                    billing_spans.c.seat_id.in_(batch), billing_spans.c.known_until.is_(None)
+                )
+            ):
+                current[SeatId(r.seat_id)][stored_span_key(r._mapping)] = int(r.id)
+
+        inserts: list[dict[str, Any]] = []
+        closes: dict[datetime, list[int]] = defaultdict(list)
+        for seat in affected:
+            facts = history[seat] if seat in stored else new_by_seat[seat]
+            instants = sorted({f.recorded_at for f in new_by_seat[seat]})
+            if seat not in stored and len(instants) == 1:
+                # The fast path of an import: a new seat, one instant, nothing to compare.
+                inserts.extend(
+                    span_row(seat, s, instants[0]) for s in fold_spans(seat, facts, instants[0])
+                )
+                continue
+            replay(seat, facts, instants, current.get(seat, {}), closes, inserts)
+        for at, ids in closes.items():
+            for id_batch in chunks(ids):
+                self.conn.execute(
+                    update(billing_spans)
+                    .where(billing_spans.c.id.in_(id_batch))
+                    .values(known_until=at)
+                )
+        _bulk_insert(self.conn, billing_spans, inserts)
+
+    def rebuild_projection(self) -> int:
+        """Recompute ``billing_spans`` from the facts alone; returns the number of rows.
+
+        The projection is derived data: this replays every seat's history,
+        instant by instant, and replaces the table's rows (the one place rows
+        are deleted). Run it in a write transaction, e.g. after a fix to the
+        domain's folding rules; answers as known at any instant are then
+        what the fixed rules say they were.
+        """
+        self.conn.execute(delete(billing_spans))
+        inserts: list[dict[str, Any]] = []
+        closes: dict[datetime, list[int]] = defaultdict(list)
+        written = 0
+
+        def flush_seat(seat: SeatId | None, facts: list[SeatFact]) -> None:
+            if seat is not None and facts:
+                instants = sorted({f.recorded_at for f in facts})
+                replay(seat, facts, instants, {}, closes, inserts)
+
+        seat: SeatId | None = None
+        facts: list[SeatFact] = []
+        rows = self.conn.execute(
+            select(seat_facts)
+            .order_by(seat_facts.c.seat_id, seat_facts.c.seq)
+            .execution_options(yield_per=5_000)
+        )
+        for r in rows:
+            fact = fact_of(r._mapping)
+            if fact.seat != seat:
+                flush_seat(seat, facts)
+                seat, facts = fact.seat, []
+                if len(inserts) >= 10_000:
+                    written += len(inserts)
+                    _bulk_insert(self.conn, billing_spans, inserts)
+                    inserts = []
+            facts.append(fact)
+        flush_seat(seat, facts)
+        written += len(inserts)
+        _bulk_insert(self.conn, billing_spans, inserts)
+        return written
+
+    # --- questions --------------------------------------------------------------
+    def _spans(self, *where: ColumnElement[bool]) -> list[BillingSpan]:
+        rows = self.conn.execute(select(billing_spans).where(*where))
+        return [span_of(r._mapping) for r in rows]
+
+    def billable_on(self, org: OrgId, on: date, known_at: datetime | None) -> Sequence[SeatRow]:
+        spans = self._spans(*_covering(org, on), known_at_filter(known_at))
+        return queries.billable_on(spans, org, on)
+
+    def count_billable(self, org: OrgId, on: date, known_at: datetime | None) -> int:
+        count = self.conn.execute(
+            select(func.count())
+            .select_from(billing_spans)
+            .where(*_covering(org, on), known_at_filter(known_at))
+        ).scalar_one()
+        return int(count)
+
+    def active_within(
+        self, org: OrgId, first: date, last: date, mode: RangeMode, known_at: datetime | None
+    ) -> Sequence[SeatRow]:
+        spans = self._spans(
+            billing_spans.c.org_id == org,
+            billing_spans.c.start_on <= last,
+            or_(billing_spans.c.end_on.is_(None), billing_spans.c.end_on > first),
+            known_at_filter(known_at),
+        )
+        return queries.active_within(spans, org, first, last, mode)
+
+    # --- admins -------------------------------------------------------------------
+    def add_admin(self, admin: Admin) -> None:
+        self.conn.execute(
+            insert(admins).values(
+                org_id=admin.org,
+                id=admin.id,
+                pin_hash=admin.pin_hash,
+                failed_attempts=admin.failed_attempts,
+                locked=admin.locked,
+            )
+        )
+
+    def get_admin(self, org: OrgId, admin: str) -> Admin | None:
+        row = self.conn.execute(
+            select(admins).where(admins.c.org_id == org, admins.c.id == admin)
+        ).first()
+        return admin_of(row._mapping) if row is not None else None
+
+    def save_admin(self, admin: Admin) -> None:
+        changed = self.conn.execute(
+            update(admins)
+            .where(admins.c.org_id == admin.org, admins.c.id == admin.id)
+            .values(
+                pin_hash=admin.pin_hash,
+                failed_attempts=admin.failed_attempts,
+                locked=admin.locked,
+            )
+        )
+        if changed.rowcount == 0:
+            self.add_admin(admin)
+
+    def list_admins(self, org: OrgId) -> Sequence[Admin]:
+        rows = self.conn.execute(select(admins).where(admins.c.org_id == org))
+        return sorted((admin_of(r._mapping) for r in rows), key=lambda a: a.id)
+
+    # --- transfers --------------------------------------------------------------------
+    def transfer_facts(self, org: OrgId | None) -> Sequence[SeatFact]:
+        query = select(seat_facts).where(seat_facts.c.request.is_not(None))
+        if org is not None:
+            involved = select(seat_facts.c.request).where(
+                seat_facts.c.kind == FactKind.TRANSFER_REQUESTED.value,
+                or_(seat_facts.c.org_id == org, seat_facts.c.from_org_id == org),
+            )
+            query = query.where(seat_facts.c.request.in_(involved))
+        rows = self.conn.execute(query.order_by(seat_facts.c.seq))
+        return [fact_of(r._mapping) for r in rows]
+
+    def request_facts(self, request: str) -> Sequence[SeatFact]:
+        rows = self.conn.execute(
+            select(seat_facts).where(seat_facts.c.request == request).order_by(seat_facts.c.seq)
+        )
+        return [fact_of(r._mapping) for r in rows]
+
+
+def _covering(org: OrgId, on: date) -> tuple[ColumnElement[bool], ...]:
+    return (
+        billing_spans.c.org_id == org,
+        billing_spans.c.start_on <= on,
+        or_(billing_spans.c.end_on.is_(None), billing_spans.c.end_on > on),
+    )
