@@ -172,7 +172,7 @@ class PinHasher(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. Nothing is kept unless ``commit`` is called inside it."""
 
-    def transaction(self, *, write: bool) -> AbstractContextManager[LedgerRepository]:
+    def transaction(self, *, write: bool) -> AbstractContextManager[Store]:
         """Open a transaction; a write transaction holds the store's write lock."""
         ...
 

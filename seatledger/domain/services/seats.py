@@ -28,6 +28,7 @@ from seatledger.domain.errors import (
     SeatExists,
     SeatNotActive,
     UnknownFact,
+    UnknownOrganisation,
     UnknownSeat,
 )
 from seatledger.domain.identifiers import OrgId, SeatId, seat_id, valid_id, valid_text
@@ -379,6 +380,8 @@ def change_payer(
     preceding: Sequence[SeatFact] = (),
 ) -> Result[list[SeatFact], LedgerError]:
     """Append a fact that moves the seat's billing to ``to`` from ``on`` on (no commit)."""
+    if ledger.get_organisation(to) is None:
+        return Failure(UnknownOrganisation(to))
     fact = draft(seat, kind, on, actor, reason=reason, org=to, request=request)
     return append_checked(services, ledger, seat, known, [*preceding, fact])
 
