@@ -48,15 +48,22 @@ class SimulatedDay:
 
 
 class FixedClock:
-    """A clock stopped at one instant that a test moves by hand."""
+    """A clock stopped at one instant that a test moves by hand.
 
-    def __init__(self, instant: datetime) -> None:
+    With ``step``, each reading moves it on by that much, like a clock that
+    ticks between commands.
+    """
+
+    def __init__(self, instant: datetime, step: timedelta = timedelta(0)) -> None:
         if instant.tzinfo is None:
             raise ValueError("a FixedClock needs a timezone-aware instant")
         self.instant = instant.astimezone(UTC)
+        self.step = step
 
     def now(self) -> datetime:
-        return self.instant
+        reading = self.instant
+        self.instant += self.step
+        return reading
 
     def latest(self) -> datetime:
         return self.instant

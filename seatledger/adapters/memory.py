@@ -17,7 +17,9 @@ from seatledger.domain.contracts import Contract
 from seatledger.domain.dates import Period
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.invoice import Invoice
+from seatledger.domain.notifications import Contact, Message
 from seatledger.domain.organisation import Organisation
+from seatledger.domain.outbox import DeliveryStatus, OutboxEntry
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.queries import RangeMode, SeatRow
 from seatledger.domain.seat import FactKind, SeatFact
@@ -34,6 +36,8 @@ class InMemoryLedger:
         self.contract_versions: list[Contract] = []
         self.usage_records: list[UsageRecord] = []
         self.issued: dict[str, Invoice] = {}
+        self.messages: dict[str, OutboxEntry] = {}
+        self.contacts: dict[OrgId, Contact] = {}
 
     def snapshot(self) -> InMemoryLedger:
         """A copy that can be changed without touching this one (facts are immutable)."""
@@ -45,6 +49,8 @@ class InMemoryLedger:
         copied.contract_versions = list(self.contract_versions)
         copied.usage_records = list(self.usage_records)
         copied.issued = dict(self.issued)
+        copied.messages = dict(self.messages)
+        copied.contacts = dict(self.contacts)
         return copied
 
     # --- organisations ------------------------------------------------------
@@ -165,6 +171,44 @@ class InMemoryLedger:
         ]
         return sorted(chosen, key=lambda i: (i.period, i.org, i.kind))
 
+    # --- the outbox ---------------------------------------------------------------------
+    def enqueue(self, messages: Sequence[Message], at: datetime) -> int:
+        new = 0
+        for message in messages:
+            if message.id not in self.messages:
+                self.messages[message.id] = OutboxEntry(message, at, at)
+                new += 1
+        return new
+
+    def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> Sequence[OutboxEntry]:
+        due = sorted(
+            (
+                e
+                for e in self.messages.values()
+                if e.status is DeliveryStatus.PENDING and e.next_attempt_at <= now
+            ),
+            key=lambda e: (e.next_attempt_at, e.enqueued_at, e.message.id),
+        )[:limit]
+        for entry in due:
+            self.messages[entry.message.id] = OutboxEntry(
+                entry.message, entry.enqueued_at, lease_until, entry.status, entry.attempts,
+                entry.delivered_channels, entry.last_error, entry.delivered_at,
+            )  # fmt: skip
+        return due
+
+    def save_entry(self, entry: OutboxEntry) -> None:
+        self.messages[entry.message.id] = entry
+
+    def outbox(self, status: DeliveryStatus | None, limit: int) -> Sequence[OutboxEntry]:
+        chosen = [e for e in self.messages.values() if status is None or e.status is status]
+        return sorted(chosen, key=lambda e: (e.enqueued_at, e.message.id))[:limit]
+
+    def set_contact(self, contact: Contact) -> None:
+        self.contacts[contact.org] = contact
+
+    def get_contact(self, org: OrgId) -> Contact | None:
+        return self.contacts.get(org)
+
 
 class InMemoryUnitOfWork:
     """Transactions over an InMemoryLedger: a write works on a copy, kept only on commit."""
@@ -195,4 +239,6 @@ class InMemoryUnitOfWork:
         self.ledger.contract_versions = self._working.contract_versions
         self.ledger.usage_records = self._working.usage_records
         self.ledger.issued = self._working.issued
+        self.ledger.messages = self._working.messages
+        self.ledger.contacts = self._working.contacts
         self.commits += 1

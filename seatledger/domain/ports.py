@@ -20,7 +20,9 @@ from seatledger.domain.contracts import Contract
 from seatledger.domain.dates import Period
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.invoice import Invoice
+from seatledger.domain.notifications import Contact, Message
 from seatledger.domain.organisation import Organisation
+from seatledger.domain.outbox import DeliveryStatus, OutboxEntry
 from seatledger.domain.queries import RangeMode, SeatRow
 from seatledger.domain.seat import SeatFact
 from seatledger.domain.usage import UsageRecord
@@ -149,6 +151,26 @@ class BillingRepository(Protocol):
     def invoices(self, org: OrgId | None, period: Period | None) -> Sequence[Invoice]:
         """Issued invoices, by period then organisation."""
         ...
+
+
+class OutboxRepository(Protocol):
+    """Messages waiting to be delivered, and where each organisation wants them."""
+
+    def enqueue(self, messages: Sequence[Message], at: datetime) -> int:
+        """Add messages not already in the outbox (by id); returns how many were new."""
+        ...
+
+    def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> Sequence[OutboxEntry]:
+        """Pending messages due by ``now``, oldest first, each held until ``lease_until``."""
+        ...
+
+    def save_entry(self, entry: OutboxEntry) -> None: ...
+
+    def outbox(self, status: DeliveryStatus | None, limit: int) -> Sequence[OutboxEntry]: ...
+
+    def set_contact(self, contact: Contact) -> None: ...
+
+    def get_contact(self, org: OrgId) -> Contact | None: ...
 
 
 class Store(LedgerRepository, BillingRepository, Protocol):

@@ -1,0 +1,181 @@
+"""Use cases of notifications: contacts, reminders due today, and delivering the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import attrs
+from attrs import frozen
+from returns.result import Failure, Result, Success
+
+from seatledger.domain.contracts import contract_in_force
+from seatledger.domain.dates import Period
+from seatledger.domain.errors import InvalidText, LedgerError
+from seatledger.domain.identifiers import OrgId
+from seatledger.domain.notifications import Contact, Message, Notifier
+from seatledger.domain.outbox import (
+    DeliveryStatus,
+    OutboxEntry,
+    RetrySchedule,
+    after_attempt,
+    channels_for,
+)
+from seatledger.domain.ports import Store
+from seatledger.domain.reminders import OrganisationView, ReminderPolicy, next_count_date
+from seatledger.domain.services.context import Services
+from seatledger.domain.services.organisations import require_organisation
+from seatledger.domain.transfers import transfer_requests
+
+_EMAIL_SHAPE = "@"
+DEFAULT_POLICY = ReminderPolicy()
+DEFAULT_SCHEDULE = RetrySchedule()
+
+
+def set_contact(
+    services: Services,
+    org: str,
+    *,
+    emails: Sequence[str] | None = None,
+    webhook_url: str | None = None,
+    webhook_secret: str | None = None,
+) -> Result[Contact, LedgerError]:
+    """Set where an organisation's notifications go; options left out keep their values."""
+    for address in emails or ():
+        if _EMAIL_SHAPE not in address or len(address) > 254 or any(c.isspace() for c in address):
+            return Failure(InvalidText("e-mail", f"{address!r} is not an e-mail address"))
+    if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
+        return Failure(InvalidText("webhook URL", f"{webhook_url!r} is not an http(s) URL"))
+    if webhook_secret is not None and len(webhook_secret) < 16:
+        return Failure(InvalidText("webhook secret", "must be at least 16 characters"))
+    with services.uow.transaction(write=True) as store:
+        found = require_organisation(store, org)
+        if isinstance(found, Failure):
+            return Failure(found.failure())
+        current = store.get_contact(found.unwrap().id) or Contact(found.unwrap().id)
+        updated = attrs.evolve(
+            current,
+            emails=tuple(emails) if emails is not None else current.emails,
+            webhook_url=webhook_url if webhook_url is not None else current.webhook_url,
+            webhook_secret=webhook_secret if webhook_secret is not None else current.webhook_secret,
+        )
+        if updated.webhook_url and not updated.webhook_secret:
+            return Failure(
+                InvalidText("webhook secret", "a webhook URL needs a secret to sign with")
+            )
+        store.set_contact(updated)
+        services.uow.commit()
+        return Success(updated)
+
+
+def get_contact(services: Services, org: str) -> Result[Contact, LedgerError]:
+    with services.uow.transaction(write=False) as store:
+        found = require_organisation(store, org)
+        if isinstance(found, Failure):
+            return Failure(found.failure())
+        return Success(store.get_contact(found.unwrap().id) or Contact(found.unwrap().id))
+
+
+def organisation_view(store: Store, org: OrgId, today: date) -> OrganisationView:
+    """What the reminder policy needs to know about ``org`` on ``today``."""
+    organisation = store.get_organisation(org)
+    assert organisation is not None
+    contract = contract_in_force(store.contracts(org), Period.containing(today))
+    pending = [
+        r
+        for r in transfer_requests(store.transfer_facts(org))
+        if r.sender == org and r.is_pending_on(today)
+    ]
+    return OrganisationView.of(
+        organisation,
+        today,
+        active_seats=store.count_billable(org, today, None),
+        contract=contract,
+        outgoing_pending=pending,
+    )
+
+
+def deadline_for(store: Store, org: OrgId, today: date) -> date:
+    """The next date ``org``'s seats are counted on: a request must be approved by then."""
+    contract = contract_in_force(store.contracts(org), Period.containing(today))
+    return next_count_date(contract, today)
+
+
+@frozen
+class ReminderReport:
+    due: tuple[Message, ...]
+    new: int
+
+
+def remind(
+    services: Services, policy: ReminderPolicy = DEFAULT_POLICY
+) -> Result[ReminderReport, LedgerError]:
+    """Enqueue today's reminders for every organisation.
+
+    Reminder ids name their day, so running this again the same day enqueues
+    nothing new, and nothing is sent twice.
+    """
+    with services.uow.transaction(write=True) as store:
+        due: list[Message] = []
+        for organisation in store.list_organisations():
+            today = services.clock.today(organisation.timezone)
+            due += policy.due(today, organisation_view(store, organisation.id, today))
+        new = store.enqueue(due, services.clock.now()) if due else 0
+        services.uow.commit()
+        return Success(ReminderReport(tuple(due), new))
+
+
+@frozen
+class DeliveryReport:
+    attempted: int
+    delivered: int
+    waiting: int
+    undeliverable: int
+    entries: tuple[OutboxEntry, ...]
+
+
+def deliver_due(
+    services: Services,
+    notifiers: Sequence[Notifier],
+    *,
+    limit: int = 100,
+    schedule: RetrySchedule = DEFAULT_SCHEDULE,
+) -> DeliveryReport:
+    """Deliver the messages due now, each over the channels its organisation has.
+
+    Messages are claimed for a lease in one short transaction and sent
+    outside it; each outcome is recorded in its own transaction, so a crash
+    loses at most the record of an attempt, and the message is sent again
+    once its lease has run out (at-least-once).
+    """
+    now = services.clock.now()
+    by_channel = {n.channel: n for n in notifiers}
+    with services.uow.transaction(write=True) as store:
+        claimed = list(store.claim_due(now, now + schedule.lease, limit))
+        services.uow.commit()
+    finished: list[OutboxEntry] = []
+    for entry in claimed:
+        with services.uow.transaction(write=False) as store:
+            contact = store.get_contact(entry.message.org) or Contact(entry.message.org)
+        channels = channels_for(contact, frozenset(by_channel)) - entry.delivered_channels
+        results = {ch: by_channel[ch].send(entry.message, contact) for ch in sorted(
+            channels, key=lambda c: c.value)}  # fmt: skip
+        updated = after_attempt(entry, results, services.clock.now(), schedule)
+        with services.uow.transaction(write=True) as store:
+            store.save_entry(updated)
+            services.uow.commit()
+        finished.append(updated)
+    return DeliveryReport(
+        attempted=len(finished),
+        delivered=sum(1 for e in finished if e.status is DeliveryStatus.DELIVERED),
+        waiting=sum(1 for e in finished if e.status is DeliveryStatus.PENDING),
+        undeliverable=sum(1 for e in finished if e.status is DeliveryStatus.UNDELIVERABLE),
+        entries=tuple(finished),
+    )
+
+
+def outbox(
+    services: Services, status: DeliveryStatus | None = None, limit: int = 100
+) -> Sequence[OutboxEntry]:
+    with services.uow.transaction(write=False) as store:
+        return list(store.outbox(status, limit))
