@@ -1,4 +1,4 @@
-"""The ledger repository on SQLAlchemy Core: every method of ``LedgerRepository``.
+"""The store on SQLAlchemy Core: every method of ``LedgerRepository`` and ``BillingRepository``.
 
 Facts are the ledger: ``append`` inserts them as given (numbered and
 stamped by the domain) and never changes them. Next to them it keeps the
@@ -12,6 +12,15 @@ ones stay. A question "as known at T" then reads the spans with
 a set-based query filtered by organisation and date, and hands the few
 matching spans to the pure functions of ``seatledger.domain.queries``, so
 the answers are exactly the domain's.
+
+Contract versions and usage records are appended like facts (and move the
+ledger head). An invoice is written once: a row of ``invoices``, one row of
+``invoice_evidence_seats`` per seat counted (inserted in bulk), and a JSON
+document for the rest (``documents``); reading it back gives an ``==``
+invoice, whose content hash recomputes identically. The database refuses
+to update or delete any of these rows (migration 0002's triggers), and its
+unique constraint refuses a second invoice for an organisation, period and
+kind.
 """
 
 from __future__ import annotations
@@ -26,23 +35,34 @@ from returns.result import Failure
 from sqlalchemy import ColumnElement, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
+from seatledger.adapters.sql.documents import FORMAT, InvoiceDocument, document_of, document_text
 from seatledger.adapters.sql.tables import (
     addons_of,
     addons_text,
     admins,
     billing_spans,
+    contract_versions,
+    invoice_evidence_seats,
+    invoices,
     ledger_head,
     organisations,
     seat_facts,
+    usage_records,
 )
 from seatledger.domain import queries
 from seatledger.domain.admins import Admin
+from seatledger.domain.catalog import Cadence
+from seatledger.domain.contracts import Contract, PaymentMethod
+from seatledger.domain.dates import Period
 from seatledger.domain.identifiers import OrgId, SeatId
+from seatledger.domain.invoice import Evidence, Invoice, InvoiceStatus
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.queries import RangeMode, SeatRow
+from seatledger.domain.reference_dates import YearStart
 from seatledger.domain.seat import FactKind, SeatFact, SeatKind
 from seatledger.domain.timeline import BillingSpan, timeline
+from seatledger.domain.usage import UsageRecord
 
 # SQLite allows 32766 bound variables per statement (999 before 3.32): stay well below.
 CHUNK = 500
@@ -272,6 +292,173 @@ def replay(
                 inserts.append(row)
 
 
+def _require_instant(what: str, instant: datetime | None) -> datetime:
+    if instant is None or instant.utcoffset() is None:
+        raise ValueError(f"refusing to store {what} without an aware recorded instant")
+    return instant
+
+
+def contract_row(contract: Contract) -> dict[str, Any]:
+    return {
+        "org_id": contract.org,
+        "version": contract.version,
+        "effective_from": str(contract.effective_from),
+        "plan": contract.plan,
+        "cadence": contract.cadence.value,
+        "reference": contract.reference,
+        "year_start": str(contract.year_start) if contract.year_start is not None else None,
+        "count_days_before": contract.count_days_before,
+        "licensed": contract.licensed,
+        "overage_price": contract.overage_price,
+        "vat_percent": contract.vat_percent,
+        "trial_until": contract.trial_until,
+        "payment_method": contract.payment_method.value,
+        "discount_code": contract.discount_code,
+        "recorded_at": _require_instant(
+            f"contract version {contract.version}", contract.recorded_at
+        ),
+        "actor": contract.actor,
+    }
+
+
+def contract_of(m: RowMapping) -> Contract:
+    year_start = YearStart.parse(m["year_start"]).unwrap() if m["year_start"] else None
+    return Contract(
+        org=OrgId(m["org_id"]),
+        plan=m["plan"],
+        cadence=Cadence(m["cadence"]),
+        reference=m["reference"],
+        effective_from=Period.parse(m["effective_from"]).unwrap(),
+        vat_percent=m["vat_percent"],
+        year_start=year_start,
+        count_days_before=int(m["count_days_before"]),
+        licensed=int(m["licensed"]) if m["licensed"] is not None else None,
+        overage_price=m["overage_price"],
+        trial_until=m["trial_until"],
+        payment_method=PaymentMethod(m["payment_method"]),
+        discount_code=m["discount_code"],
+        version=int(m["version"]),
+        recorded_at=m["recorded_at"],
+        actor=m["actor"],
+    )
+
+
+def usage_row(record: UsageRecord) -> dict[str, Any]:
+    return {
+        "seq": record.seq,
+        "org_id": record.org,
+        "kind": record.kind,
+        "quantity": record.quantity,
+        "used_on": record.on,
+        "recorded_at": _require_instant(f"usage #{record.seq}", record.recorded_at),
+        "actor": record.actor,
+    }
+
+
+def usage_of(m: RowMapping) -> UsageRecord:
+    return UsageRecord(
+        seq=int(m["seq"]),
+        org=OrgId(m["org_id"]),
+        kind=m["kind"],
+        quantity=int(m["quantity"]),
+        on=m["used_on"],
+        recorded_at=m["recorded_at"],
+        actor=m["actor"],
+    )
+
+
+def invoice_row(invoice: Invoice) -> dict[str, Any]:
+    evidence = invoice.evidence
+    document = InvoiceDocument(
+        format=FORMAT,
+        lines=invoice.lines,
+        reference_date=evidence.reference_date,
+        usage_from=evidence.usage_from,
+        usage_until=evidence.usage_until,
+        prices=evidence.prices,
+        usage=evidence.usage,
+        adjustments=evidence.adjustments,
+    )
+    return {
+        "id": invoice.id,
+        "org_id": invoice.org,
+        "period": str(invoice.period),
+        "kind": invoice.kind,
+        "status": invoice.status.value,
+        "currency": invoice.currency,
+        "subtotal": invoice.subtotal,
+        "vat_rate": invoice.vat_rate,
+        "vat": invoice.vat,
+        "total": invoice.total,
+        "rounding": invoice.rounding,
+        "evidence_hash": invoice.evidence_hash,
+        "as_known_at": evidence.as_known_at,
+        "issued_at": invoice.issued_at,
+        "document": document_text(document),
+    }
+
+
+def evidence_seat_row(invoice: str, position: int, row: SeatRow) -> dict[str, Any]:
+    return {
+        "invoice_id": invoice,
+        "seat_id": row.seat,
+        "billed_from": row.billed_from,
+        "position": position,
+        "holder": row.holder,
+        "kind": row.kind.value,
+        "activated_on": row.activated_on,
+        "deactivated_on": row.deactivated_on,
+        "paying_org": row.paying_org,
+        "billed_until": row.billed_until,
+        "addons": addons_text(row.addons),
+    }
+
+
+def evidence_seat_of(m: RowMapping) -> SeatRow:
+    return SeatRow(
+        seat=SeatId(m["seat_id"]),
+        holder=m["holder"],
+        kind=SeatKind(m["kind"]),
+        activated_on=m["activated_on"],
+        deactivated_on=m["deactivated_on"],
+        paying_org=OrgId(m["paying_org"]),
+        billed_from=m["billed_from"],
+        billed_until=m["billed_until"],
+        addons=addons_of(m["addons"]),
+    )
+
+
+def invoice_of(m: RowMapping, seats: Sequence[SeatRow]) -> Invoice:
+    document = document_of(m["document"])
+    evidence = Evidence(
+        as_known_at=m["as_known_at"],
+        reference_date=document.reference_date,
+        usage_from=document.usage_from,
+        usage_until=document.usage_until,
+        prices=document.prices,
+        seats=tuple(seats),
+        usage=document.usage,
+        adjustments=document.adjustments,
+    )
+    return Invoice(
+        id=m["id"],
+        org=OrgId(m["org_id"]),
+        period=Period.parse(m["period"]).unwrap(),
+        kind=m["kind"],
+        status=InvoiceStatus(m["status"]),
+        currency=m["currency"],
+        lines=document.lines,
+        subtotal=m["subtotal"],
+        vat_rate=m["vat_rate"],
+        vat=m["vat"],
+        total=m["total"],
+        rounding=m["rounding"],
+        evidence=evidence,
+        evidence_hash=m["evidence_hash"],
+        issued_at=m["issued_at"],
+    )
+
+
 # --- the repository ---------------------------------------------------------------
 
 
@@ -338,11 +525,7 @@ class SqlLedger:
             stored = self.existing_seats(affected)
             _bulk_insert(self.conn, seat_facts, [fact_row(f) for f in facts])
             self._project(facts, affected, stored)
-        self.conn.execute(
-            update(ledger_head)
-            .where(ledger_head.c.id == 1)
-            .values(last_seq=head.last_seq, last_recorded_at=head.last_recorded_at)
-        )
+        self._move_head(head)
 
     def _project(
         self, new: Sequence[SeatFact], affected: Sequence[SeatId], stored: set[SeatId]
@@ -510,6 +693,85 @@ class SqlLedger:
             select(seat_facts).where(seat_facts.c.request == request).order_by(seat_facts.c.seq)
         )
         return [fact_of(r._mapping) for r in rows]
+
+    # --- contracts and usage ------------------------------------------------------------
+    def _move_head(self, head: LedgerHead) -> None:
+        self.conn.execute(
+            update(ledger_head)
+            .where(ledger_head.c.id == 1)
+            .values(last_seq=head.last_seq, last_recorded_at=head.last_recorded_at)
+        )
+
+    def add_contract(self, contract: Contract, head: LedgerHead) -> None:
+        self.conn.execute(insert(contract_versions).values(**contract_row(contract)))
+        self._move_head(head)
+
+    def contracts(self, org: OrgId) -> Sequence[Contract]:
+        rows = self.conn.execute(
+            select(contract_versions)
+            .where(contract_versions.c.org_id == org)
+            .order_by(contract_versions.c.recorded_at, contract_versions.c.version)
+        )
+        return [contract_of(r._mapping) for r in rows]
+
+    def add_usage(self, record: UsageRecord, head: LedgerHead) -> None:
+        self.conn.execute(insert(usage_records).values(**usage_row(record)))
+        self._move_head(head)
+
+    def usage(
+        self, org: OrgId, first: date, last: date, known_at: datetime | None
+    ) -> Sequence[UsageRecord]:
+        query = select(usage_records).where(
+            usage_records.c.org_id == org,
+            usage_records.c.used_on >= first,
+            usage_records.c.used_on <= last,
+        )
+        if known_at is not None:
+            query = query.where(usage_records.c.recorded_at <= known_at)
+        rows = self.conn.execute(query.order_by(usage_records.c.seq))
+        return [usage_of(r._mapping) for r in rows]
+
+    # --- invoices -------------------------------------------------------------------------
+    def add_invoice(self, invoice: Invoice) -> None:
+        # A second invoice for the same org, period and kind fails here: the unique constraint.
+        self.conn.execute(insert(invoices).values(**invoice_row(invoice)))
+        _bulk_insert(
+            self.conn,
+            invoice_evidence_seats,
+            [
+                evidence_seat_row(invoice.id, position, row)
+                for position, row in enumerate(invoice.evidence.seats)
+            ],
+        )
+
+    def get_invoice(self, invoice: str) -> Invoice | None:
+        found = self._invoices(invoices.c.id == invoice)
+        return found[0] if found else None
+
+    def invoices(self, org: OrgId | None, period: Period | None) -> Sequence[Invoice]:
+        where: list[ColumnElement[bool]] = []
+        if org is not None:
+            where.append(invoices.c.org_id == org)
+        if period is not None:
+            where.append(invoices.c.period == str(period))
+        found = self._invoices(*where)
+        return sorted(found, key=lambda i: (i.period, i.org, i.kind))
+
+    def _invoices(self, *where: ColumnElement[bool]) -> list[Invoice]:
+        """The invoices matching ``where``, their evidence seats read in one query for all."""
+        rows = self.conn.execute(select(invoices).where(*where)).all()
+        if not rows:
+            return []
+        seats: dict[str, list[SeatRow]] = defaultdict(list)
+        seat_rows = self.conn.execute(
+            select(invoice_evidence_seats)
+            .join(invoices, invoices.c.id == invoice_evidence_seats.c.invoice_id)
+            .where(*where)
+            .order_by(invoice_evidence_seats.c.invoice_id, invoice_evidence_seats.c.position)
+        )
+        for r in seat_rows:
+            seats[r.invoice_id].append(evidence_seat_of(r._mapping))
+        return [invoice_of(r._mapping, seats.get(r.id, [])) for r in rows]
 
 
 def _covering(org: OrgId, on: date) -> tuple[ColumnElement[bool], ...]:

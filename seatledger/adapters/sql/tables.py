@@ -9,8 +9,17 @@ append changes the seat's timeline. ``ledger_head`` (one row) is the
 serialisation point of writers; ``organisations`` and ``admins`` hold the
 rest of the state.
 
+Billing: ``contract_versions`` and ``usage_records`` are appended like
+facts; ``invoices`` holds one row per issued invoice (its figures as
+columns, the rest of the invoice as a JSON document) and
+``invoice_evidence_seats`` the seats it counted, one row each. These five
+tables and ``seat_facts`` are append-only: migration 0002 adds triggers that
+make the database itself refuse an UPDATE or DELETE on them.
+
 Instants are stored as BIGINT microseconds since the Unix epoch (UTC), so
-they are exact and sort the same way on every database; dates are DATE.
+they are exact and sort the same way on every database; dates are DATE;
+money is the exact decimal text (``117.00`` stays ``117.00``: its scale is
+part of the invoice's content hash); periods are ``YYYY-MM`` text.
 The Alembic migrations in ``migrations/versions`` create exactly this
 schema (an integration test compares them).
 """
@@ -19,6 +28,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -36,6 +46,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -77,6 +88,26 @@ class UtcMicroseconds(TypeDecorator[datetime]):
 
     def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
         return None if value is None else from_micros(int(value))
+
+
+def decimal_text(value: Decimal) -> str:
+    """A decimal as exact text: ``Decimal(decimal_text(d))`` has d's value, sign and scale."""
+    if not value.is_finite():
+        raise ValueError(f"refusing to store a non-finite amount: {value}")
+    return str(value)
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A ``Decimal`` stored as its exact text on every database (SQLite has no decimal type)."""
+
+    impl = String(64)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else decimal_text(value)
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
 
 
 @lru_cache(maxsize=4096)
@@ -165,4 +196,89 @@ admins = Table(
     Column("pin_hash", String(TEXT), nullable=False),
     Column("failed_attempts", Integer, nullable=False),
     Column("locked", Boolean(create_constraint=False), nullable=False),
+)
+
+# --- billing ---------------------------------------------------------------------
+PERIOD = 7  # YYYY-MM
+INVOICE_ID = 128
+
+contract_versions = Table(
+    "contract_versions",
+    metadata,
+    Column("org_id", String(ID), ForeignKey("organisations.id"), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("effective_from", String(PERIOD), nullable=False),
+    Column("plan", String(ID), nullable=True),
+    Column("cadence", String(KIND), nullable=False),
+    Column("reference", String(TEXT), nullable=False),
+    Column("year_start", String(5), nullable=True),
+    Column("count_days_before", Integer, nullable=False),
+    Column("licensed", Integer, nullable=True),
+    Column("overage_price", ExactDecimal(), nullable=True),
+    Column("vat_percent", ExactDecimal(), nullable=False),
+    Column("trial_until", Date, nullable=True),
+    Column("payment_method", String(KIND), nullable=False),
+    Column("discount_code", String(ID), nullable=True),
+    Column("recorded_at", UtcMicroseconds(), nullable=False),
+    Column("actor", String(TEXT), nullable=False),
+)
+
+usage_records = Table(
+    "usage_records",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("org_id", String(ID), ForeignKey("organisations.id"), nullable=False),
+    Column("kind", String(ID), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("used_on", Date, nullable=False),
+    Column("recorded_at", UtcMicroseconds(), nullable=False),
+    Column("actor", String(TEXT), nullable=False),
+    Index("ix_usage_records_org_id_used_on", "org_id", "used_on"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", String(INVOICE_ID), primary_key=True),
+    Column("org_id", String(ID), ForeignKey("organisations.id"), nullable=False),
+    Column("period", String(PERIOD), nullable=False),
+    Column("kind", String(KIND), nullable=False),
+    Column("status", String(KIND), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("subtotal", ExactDecimal(), nullable=False),
+    Column("vat_rate", ExactDecimal(), nullable=False),
+    Column("vat", ExactDecimal(), nullable=False),
+    Column("total", ExactDecimal(), nullable=False),
+    Column("rounding", String(ID), nullable=False),
+    Column("evidence_hash", String(64), nullable=False),
+    Column("as_known_at", UtcMicroseconds(), nullable=True),
+    Column("issued_at", UtcMicroseconds(), nullable=True),
+    Column("document", Text, nullable=False),
+    UniqueConstraint("org_id", "period", "kind"),
+    Index("ix_invoices_period", "period"),
+)
+
+invoice_evidence_seats = Table(
+    "invoice_evidence_seats",
+    metadata,
+    Column("invoice_id", String(INVOICE_ID), ForeignKey("invoices.id"), primary_key=True),
+    Column("seat_id", String(ID), primary_key=True),
+    Column("billed_from", Date, primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("holder", String(TEXT), nullable=False),
+    Column("kind", String(KIND), nullable=False),
+    Column("activated_on", Date, nullable=False),
+    Column("deactivated_on", Date, nullable=True),
+    Column("paying_org", String(ID), nullable=False),
+    Column("billed_until", Date, nullable=True),
+    Column("addons", Text, nullable=False),
+)
+
+# The tables the database refuses to UPDATE or DELETE (triggers of migration 0002).
+APPEND_ONLY = (
+    "seat_facts",
+    "contract_versions",
+    "usage_records",
+    "invoices",
+    "invoice_evidence_seats",
 )
