@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import attrs
@@ -161,9 +161,19 @@ class UsageInArrears:
     Standard) is included in the plan and gets no line.
     """
 
-    def window(self, period: Period) -> tuple[date, date]:
+    def window(self, period: Period, trial_until: date | None = None) -> tuple[date, date] | None:
+        """The days whose usage period P's invoice bills: P−1, less any trial days.
+
+        None when the whole previous month lay within the trial. The window
+        is stored in the evidence, so a recomputation bills the same days.
+        """
         previous = period.previous()
-        return previous.first_day, previous.last_day
+        first, last = previous.first_day, previous.last_day
+        if trial_until is not None and trial_until >= first:
+            first = trial_until + timedelta(days=1)
+        if first > last:
+            return None
+        return first, last
 
     def lines(
         self, sheet: PriceSheet, usage: Iterable[UsageRecord], first: date, last: date

@@ -380,3 +380,25 @@ def test_explain_names_the_reference_date_and_every_line(
     assert "counted on 2025-09-30" in text
     assert "3 x 39.00 = 117.00 EUR" in text
     assert "total 141.57 EUR" in text
+
+
+def test_usage_during_a_trial_is_never_billed_and_the_invoice_still_verifies(
+    services: Services, clock: SimulatedDay
+) -> None:
+    contract(services, trial_until=date(2025, 9, 15))
+    activate(services, 1)
+    clock.day = date(2025, 9, 10)
+    contracts.record_usage(services, CATALOG, "north", "paid-questionnaire", actor="a").unwrap()
+    clock.day = date(2025, 9, 20)
+    contracts.record_usage(
+        services, CATALOG, "north", "paid-questionnaire", quantity=2, actor="a"
+    ).unwrap()
+    clock.day = date(2025, 10, 31)
+    run(services, SEPT)
+    october = run(services, OCT)
+    [usage] = october.lines_of(LineKind.USAGE)
+    assert (usage.quantity, usage.amount) == (2, Decimal("5.00"))
+    assert (october.evidence.usage_from, october.evidence.usage_until) == (
+        date(2025, 9, 16), date(2025, 9, 30),
+    )  # fmt: skip
+    assert billing.verify_invoice(services, october.id).unwrap().ok

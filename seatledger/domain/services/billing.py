@@ -204,11 +204,8 @@ def bill_organisation(
     known_at = store.head().last_recorded_at
     # Everything below is asked "as known at" the cut, so the evidence is exactly that.
     rows = list(store.billable_on(org, reference_date, known_at)) if reference_date else []
-    window = RULES.usage.window(period)
-    usage = [
-        u for u in store.usage(org, *window, known_at)
-        if not contract.in_trial_on(u.on)
-    ]  # fmt: skip
+    window = RULES.usage.window(period, contract.trial_until)
+    usage = list(store.usage(org, *window, known_at)) if window else []
     invoice = RULES.compose(
         org=org,
         period=period,
