@@ -173,7 +173,7 @@ class OutboxRepository(Protocol):
     def get_contact(self, org: OrgId) -> Contact | None: ...
 
 
-class Store(LedgerRepository, BillingRepository, Protocol):
+class Store(LedgerRepository, BillingRepository, OutboxRepository, Protocol):
     """Everything one transaction can read and write."""
 
 

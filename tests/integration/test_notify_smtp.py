@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import email
-import email.policy
 import shutil
 import socket
 import ssl
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from local_servers import LOOPBACK, EphemeralController, Recorder, start
 
 from seatledger.adapters.notify import SmtpNotifier
 from seatledger.adapters.notify.smtp import message_id_header
@@ -33,7 +29,6 @@ from seatledger.domain.notifications import (
     Undeliverable,
 )
 
-LOOPBACK = "127.0.0.1"
 SENDER = "billing@vendor.example"
 MESSAGE = Message(
     id="transfer-requested:TR-42",
@@ -45,52 +40,6 @@ MESSAGE = Message(
     created_at=datetime(2025, 10, 20, 9, 30, tzinfo=UTC),
 )
 CONTACT = Contact(OrgId("south"), ("ann@south.example", "bob@south.example"))
-
-
-class Recorder:
-    """An SMTP handler that keeps every message, refusing the recipients it is told to."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Envelope] = []
-        self.refuse: dict[str, str] = {}
-        self.data_reply = "250 Message accepted for delivery"
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Envelope, address: str, options: Any
-    ) -> str:
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
-        if self.data_reply.startswith("250"):
-            self.envelopes.append(envelope)
-        return self.data_reply
-
-    def received(self) -> list[EmailMessage]:
-        parsed = []
-        for envelope in self.envelopes:
-            content = envelope.original_content or b""
-            mail = email.message_from_bytes(content, policy=email.policy.default)
-            assert isinstance(mail, EmailMessage)
-            parsed.append(mail)
-        return parsed
-
-
-class EphemeralController(Controller):
-    """aiosmtpd's controller on a port the system picks (port 0), read back once bound."""
-
-    def _trigger_server(self) -> None:
-        assert isinstance(self.server, asyncio.Server)
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()  # type: ignore[no-untyped-call]
-
-
-def start(handler: Recorder, **kw: Any) -> EphemeralController:
-    controller = EphemeralController(handler, hostname=LOOPBACK, port=0, **kw)
-    controller.start()
-    return controller
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from local_servers import Receiver
 
 from seatledger.adapters.notify import WebhookNotifier, sign, verify_signature
 from seatledger.adapters.notify.webhook import message_body
@@ -36,40 +36,6 @@ MESSAGE = Message(
     data={"reference_date": "2025-10-31", "days_left": 3, "requests": [{"request": "TR-42"}]},
     created_at=datetime(2025, 10, 27, 23, 0, tzinfo=UTC),
 )
-
-
-class Receiver:
-    """A webhook receiver: answers each POST with the next status of its script (then 200)."""
-
-    def __init__(self) -> None:
-        self.script: list[int] = []
-        self.requests: list[tuple[str, dict[str, str], bytes]] = []
-        self.lock = threading.Lock()
-        self.hold = threading.Event()  # set: answer at once; clear: hang (a timeout)
-        self.hold.set()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(length)
-                with receiver.lock:
-                    receiver.requests.append((self.path, dict(self.headers.items()), body))
-                    status = receiver.script.pop(0) if receiver.script else 200
-                receiver.hold.wait(5)
-                self.send_response(status)
-                if status in (301, 302, 307):
-                    self.send_header("Location", "http://127.0.0.1:1/elsewhere")
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/seatledger"
 
 
 @pytest.fixture(autouse=True)

@@ -25,6 +25,7 @@ kind.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date, datetime
@@ -41,11 +42,13 @@ from seatledger.adapters.sql.tables import (
     addons_text,
     admins,
     billing_spans,
+    contacts,
     contract_versions,
     invoice_evidence_seats,
     invoices,
     ledger_head,
     organisations,
+    outbox,
     seat_facts,
     usage_records,
 )
@@ -56,7 +59,9 @@ from seatledger.domain.contracts import Contract, PaymentMethod
 from seatledger.domain.dates import Period
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.invoice import Evidence, Invoice, InvoiceStatus
+from seatledger.domain.notifications import Channel, Contact, Message, MessageKind, thaw
 from seatledger.domain.organisation import Organisation
+from seatledger.domain.outbox import DeliveryStatus, OutboxEntry
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.queries import RangeMode, SeatRow
 from seatledger.domain.reference_dates import YearStart
@@ -772,6 +777,116 @@ class SqlLedger:
         for r in seat_rows:
             seats[r.invoice_id].append(evidence_seat_of(r._mapping))
         return [invoice_of(r._mapping, seats.get(r.id, [])) for r in rows]
+
+    # --- the outbox and contacts --------------------------------------------------------
+    def enqueue(self, messages: Sequence[Message], at: datetime) -> int:
+        ids = [m.id for m in messages]
+        present: set[str] = set()
+        for chunk in chunks(ids):
+            rows = self.conn.execute(
+                select(outbox.c.message_id).where(outbox.c.message_id.in_(chunk))
+            )
+            present.update(r[0] for r in rows)
+        new = {m.id: m for m in messages if m.id not in present}
+        if new:
+            self.conn.execute(
+                insert(outbox), [outbox_row(OutboxEntry(m, at, at)) for m in new.values()]
+            )
+        return len(new)
+
+    def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> Sequence[OutboxEntry]:
+        rows = self.conn.execute(
+            select(outbox)
+            .where(outbox.c.status == DeliveryStatus.PENDING.value, outbox.c.next_attempt_at <= now)
+            .order_by(outbox.c.next_attempt_at, outbox.c.enqueued_at, outbox.c.message_id)
+            .limit(limit)
+        )
+        due = [outbox_of(r._mapping) for r in rows]
+        for entry in due:
+            self.conn.execute(
+                update(outbox)
+                .where(outbox.c.message_id == entry.message.id)
+                .values(next_attempt_at=lease_until)
+            )
+        return due
+
+    def save_entry(self, entry: OutboxEntry) -> None:
+        row = outbox_row(entry)
+        self.conn.execute(
+            update(outbox).where(outbox.c.message_id == entry.message.id).values(**row)
+        )
+
+    def outbox(self, status: DeliveryStatus | None, limit: int) -> Sequence[OutboxEntry]:
+        query = select(outbox)
+        if status is not None:
+            query = query.where(outbox.c.status == status.value)
+        rows = self.conn.execute(
+            query.order_by(outbox.c.enqueued_at, outbox.c.message_id).limit(limit)
+        )
+        return [outbox_of(r._mapping) for r in rows]
+
+    def set_contact(self, contact: Contact) -> None:
+        values = {
+            "emails": json.dumps(list(contact.emails)),
+            "webhook_url": contact.webhook_url,
+            "webhook_secret": contact.webhook_secret,
+        }
+        changed = self.conn.execute(
+            update(contacts).where(contacts.c.org_id == contact.org).values(**values)
+        )
+        if changed.rowcount == 0:
+            self.conn.execute(insert(contacts).values(org_id=contact.org, **values))
+
+    def get_contact(self, org: OrgId) -> Contact | None:
+        row = self.conn.execute(select(contacts).where(contacts.c.org_id == org)).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return Contact(OrgId(m["org_id"]), tuple(json.loads(m["emails"])), m["webhook_url"],
+                       m["webhook_secret"])  # fmt: skip
+
+
+def outbox_row(entry: OutboxEntry) -> dict[str, Any]:
+    message = entry.message
+    return {
+        "message_id": message.id,
+        "kind": message.kind.value,
+        "org_id": message.org,
+        "subject": message.subject,
+        "body": message.body,
+        "data": json.dumps(thaw(message.data), sort_keys=True, separators=(",", ":")),
+        "created_at": message.created_at,
+        "enqueued_at": entry.enqueued_at,
+        "next_attempt_at": entry.next_attempt_at,
+        "status": entry.status.value,
+        "attempts": entry.attempts,
+        "delivered_channels": ",".join(sorted(ch.value for ch in entry.delivered_channels)),
+        "last_error": entry.last_error,
+        "delivered_at": entry.delivered_at,
+    }
+
+
+def outbox_of(m: RowMapping) -> OutboxEntry:
+    message = Message(
+        id=m["message_id"],
+        kind=MessageKind(m["kind"]),
+        org=OrgId(m["org_id"]),
+        subject=m["subject"],
+        body=m["body"],
+        data=json.loads(m["data"]),
+        created_at=m["created_at"],
+    )
+    channels = m["delivered_channels"]
+    return OutboxEntry(
+        message=message,
+        enqueued_at=m["enqueued_at"],
+        next_attempt_at=m["next_attempt_at"],
+        status=DeliveryStatus(m["status"]),
+        attempts=int(m["attempts"]),
+        delivered_channels=frozenset(Channel(c) for c in channels.split(",") if c),
+        last_error=m["last_error"],
+        delivered_at=m["delivered_at"],
+    )
 
 
 def _covering(org: OrgId, on: date) -> tuple[ColumnElement[bool], ...]:

@@ -282,3 +282,33 @@ APPEND_ONLY = (
     "invoices",
     "invoice_evidence_seats",
 )
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("org_id", String(ID), ForeignKey("organisations.id"), primary_key=True),
+    Column("emails", Text, nullable=False),  # a JSON list
+    Column("webhook_url", String(2000), nullable=True),
+    # The shared HMAC secret must be readable to sign with: it is never printed or exported.
+    Column("webhook_secret", String(TEXT), nullable=True),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("message_id", String(200), primary_key=True),
+    Column("kind", String(KIND), nullable=False),
+    Column("org_id", String(ID), ForeignKey("organisations.id"), nullable=False),
+    Column("subject", String(1000), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("data", Text, nullable=False),  # the message's JSON data
+    Column("created_at", UtcMicroseconds(), nullable=False),
+    Column("enqueued_at", UtcMicroseconds(), nullable=False),
+    Column("next_attempt_at", UtcMicroseconds(), nullable=False),
+    Column("status", String(KIND), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("delivered_channels", String(200), nullable=False),  # comma-separated
+    Column("last_error", Text, nullable=True),
+    Column("delivered_at", UtcMicroseconds(), nullable=True),
+    Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)

@@ -17,6 +17,7 @@ from decimal import Decimal
 from attrs import frozen
 from returns.result import Failure, Result, Success
 
+from seatledger.domain import notifications
 from seatledger.domain.catalog import Catalog
 from seatledger.domain.contracts import Contract, contract_in_force
 from seatledger.domain.dates import Period
@@ -225,6 +226,8 @@ def bill_organisation(
         note = "forecast" if today >= due else f"forecast: counted on {due.isoformat()}"
         return Success(OrgOutcome(org, Outcome.FORECAST, invoice, note))
     store.add_invoice(invoice)
+    assert invoice.issued_at is not None
+    store.enqueue(notifications.invoice_messages(invoice, invoice.issued_at), invoice.issued_at)
     return Success(OrgOutcome(org, Outcome.ISSUED, invoice))
 
 

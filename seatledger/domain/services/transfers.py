@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from attrs import frozen
 from returns.result import Failure, Result, Success
 
+from seatledger.domain import notifications
 from seatledger.domain.errors import (
     InvalidExpiry,
     LedgerError,
@@ -29,6 +30,7 @@ from seatledger.domain.reference_dates import MonthEnd, ReferenceDateRule
 from seatledger.domain.seat import FactKind, SeatFact
 from seatledger.domain.services.admins import authenticate
 from seatledger.domain.services.context import Services
+from seatledger.domain.services.notify import deadline_for
 from seatledger.domain.services.organisations import require_organisation
 from seatledger.domain.services.seats import (
     append_checked,
@@ -127,8 +129,15 @@ def request_transfer(
         written = append_checked(services, ledger, sid, known, [fact])
         if isinstance(written, Failure):
             return Failure(written.failure())
+        request = transfer_requests(written.unwrap())[0]
+        at = written.unwrap()[0].recorded_at
+        deadline = deadline_for(ledger, sender.id, today)
+        message = notifications.transfer_requested(
+            request, sender, receiver.unwrap(), at, deadline=deadline
+        )
+        ledger.enqueue([message], at)
         services.uow.commit()
-        return Success(transfer_requests(written.unwrap())[0])
+        return Success(request)
 
 
 def _decide(
@@ -177,8 +186,17 @@ def _decide(
         written = append_checked(services, ledger, req.seat, known, [fact])
         if isinstance(written, Failure):
             return Failure(written.failure())
+        decided = _load_request(ledger, req.id).unwrap()
+        sender = require_organisation(ledger, req.sender).unwrap()
+        tell = (
+            notifications.transfer_approved
+            if outcome is FactKind.TRANSFER_APPROVED
+            else notifications.transfer_rejected
+        )
+        at = written.unwrap()[0].recorded_at
+        ledger.enqueue([tell(decided, sender, receiver, at)], at)
         services.uow.commit()
-        return _load_request(ledger, req.id)
+        return Success(decided)
 
 
 def approve(
@@ -241,8 +259,12 @@ def withdraw(
         written = append_checked(services, ledger, req.seat, known, [fact])
         if isinstance(written, Failure):
             return Failure(written.failure())
+        withdrawn = _load_request(ledger, req.id).unwrap()
+        receiver = require_organisation(ledger, req.receiver).unwrap()
+        at = written.unwrap()[0].recorded_at
+        ledger.enqueue([notifications.transfer_withdrawn(withdrawn, sender, receiver, at)], at)
         services.uow.commit()
-        return _load_request(ledger, req.id)
+        return Success(withdrawn)
 
 
 def expire_due(services: Services, *, actor: str) -> Result[Sequence[TransferRequest], LedgerError]:
@@ -272,7 +294,13 @@ def expire_due(services: Services, *, actor: str) -> Result[Sequence[TransferReq
             written = append_checked(services, ledger, req.seat, known, [fact])
             if isinstance(written, Failure):
                 return Failure(written.failure())
-            expired.append(req)
+            now_expired = _load_request(ledger, req.id).unwrap()
+            at = written.unwrap()[0].recorded_at
+            message = notifications.transfer_expired(
+                now_expired, orgs[req.sender], orgs[req.receiver], at
+            )
+            ledger.enqueue([message], at)
+            expired.append(now_expired)
         if expired:
             services.uow.commit()
     return Success(expired)
@@ -330,8 +358,12 @@ def take_over(
         written = append_checked(services, ledger, sid, known, [fact])
         if isinstance(written, Failure):
             return Failure(written.failure())
+        taken = written.unwrap()[-1]
+        previous = require_organisation(ledger, payer).unwrap()
+        message = notifications.taken_over(taken, previous, taker, taken.recorded_at)
+        ledger.enqueue([message], taken.recorded_at)
         services.uow.commit()
-        return Success(written.unwrap()[-1])
+        return Success(taken)
 
 
 def list_requests(

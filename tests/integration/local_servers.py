@@ -1,0 +1,99 @@
+"""Real local servers for tests: an SMTP server (aiosmtpd) and a webhook receiver (http.server).
+
+Both listen on the loopback interface on a port the system picks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import threading
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
+
+LOOPBACK = "127.0.0.1"
+
+
+class Recorder:
+    """An SMTP handler that keeps every message, refusing the recipients it is told to."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Envelope] = []
+        self.refuse: dict[str, str] = {}
+        self.data_reply = "250 Message accepted for delivery"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        if self.data_reply.startswith("250"):
+            self.envelopes.append(envelope)
+        return self.data_reply
+
+    def received(self) -> list[EmailMessage]:
+        parsed = []
+        for envelope in self.envelopes:
+            content = envelope.original_content or b""
+            mail = email.message_from_bytes(content, policy=email.policy.default)
+            assert isinstance(mail, EmailMessage)
+            parsed.append(mail)
+        return parsed
+
+
+class EphemeralController(Controller):
+    """aiosmtpd's controller on a port the system picks (port 0), read back once bound."""
+
+    def _trigger_server(self) -> None:
+        assert isinstance(self.server, asyncio.Server)
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()  # type: ignore[no-untyped-call]
+
+
+def start(handler: Recorder, **kw: Any) -> EphemeralController:
+    controller = EphemeralController(handler, hostname=LOOPBACK, port=0, **kw)
+    controller.start()
+    return controller
+
+
+class Receiver:
+    """A webhook receiver: answers each POST with the next status of its script (then 200)."""
+
+    def __init__(self) -> None:
+        self.script: list[int] = []
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.lock = threading.Lock()
+        self.hold = threading.Event()  # set: answer at once; clear: hang (a timeout)
+        self.hold.set()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                with receiver.lock:
+                    receiver.requests.append((self.path, dict(self.headers.items()), body))
+                    status = receiver.script.pop(0) if receiver.script else 200
+                receiver.hold.wait(5)
+                self.send_response(status)
+                if status in (301, 302, 307):
+                    self.send_header("Location", "http://127.0.0.1:1/elsewhere")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/seatledger"
