@@ -2,26 +2,40 @@
 
 One private cattrs ``Converter`` per format. Dates are ISO ``YYYY-MM-DD``
 strings, instants ISO 8601 in UTC with ``Z``, enums their value, add-ons a
-sorted list (JSON) or ``;``-joined (CSV). Renames (``first`` -> ``from``,
-``rows`` -> ``seats``) live in the hooks here, never in the domain classes.
+sorted list (JSON) or ``;``-joined (CSV), periods ``YYYY-MM``, money a
+decimal string (``"141.57"``, never a float). Renames (``first`` -> ``from``,
+``rows`` -> ``seats``, ``sender`` -> ``from``) live in the hooks here, never
+in the domain classes.
+
+An admin's PIN hash has no shape here at all: ``admin_document`` names the
+fields it shows, so a hash can never leak into output by a new field.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Final, get_origin
 
 from cattrs import Converter
 from cattrs.gen import make_dict_unstructure_fn, override
 
-from seatledger.domain.dates import iso_instant
+from seatledger.domain.admins import Admin
+from seatledger.domain.contracts import Contract
+from seatledger.domain.dates import Period, iso_instant
+from seatledger.domain.invoice import Invoice, InvoiceLine
+from seatledger.domain.money import minor_unit
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.queries import SeatRow
+from seatledger.domain.reference_dates import YearStart
+from seatledger.domain.services.billing import RunReport, Verification
 from seatledger.domain.services.questions import SeatsAnswer
 from seatledger.domain.services.seats import HistoryEntry, SeatHistory
+from seatledger.domain.services.transfers import RequestView
+from seatledger.domain.transfers import TransferRequest
 
 # The columns of a seats answer exported as CSV, in order (CLI.md).
 CSV_COLUMNS: Final = (
@@ -33,6 +47,17 @@ CSV_COLUMNS: Final = (
     "paying_org",
     "billed_from",
     "billed_until",
+    "addons",
+)
+
+# The columns of an invoice's evidence exported as CSV, in order.
+EVIDENCE_COLUMNS: Final = (
+    "seat",
+    "holder",
+    "kind",
+    "activated_on",
+    "deactivated_on",
+    "paying_org",
     "addons",
 )
 
@@ -54,6 +79,9 @@ def _json_converter() -> Converter:
     converter.register_unstructure_hook(datetime, iso_instant)
     converter.register_unstructure_hook(date, date.isoformat)
     converter.register_unstructure_hook_func(_is_frozenset, lambda values: sorted(values))
+    converter.register_unstructure_hook(Decimal, decimal_text)
+    converter.register_unstructure_hook(Period, str)
+    converter.register_unstructure_hook(YearStart, str)
     converter.register_unstructure_hook(
         Organisation, make_dict_unstructure_fn(Organisation, converter, id=override(rename="org"))
     )
@@ -108,6 +136,25 @@ def _csv_converter() -> Converter:
     return converter
 
 
+def decimal_text(value: Decimal) -> str:
+    """A decimal as plain text, never in exponent notation: ``Decimal("21")`` -> ``"21"``."""
+    return format(value, "f")
+
+
+def money(value: Decimal, currency: str) -> str:
+    """An amount as a decimal string with at least the currency's minor units.
+
+    ``117`` EUR -> ``"117.00"``; an exact price with more places (``0.125``)
+    keeps them rather than being rounded in print.
+    """
+    quantum = minor_unit(currency)
+    exponent = value.as_tuple().exponent
+    places = quantum.as_tuple().exponent
+    if isinstance(exponent, int) and isinstance(places, int) and exponent < places:
+        return decimal_text(value)
+    return decimal_text(value.quantize(quantum))
+
+
 _JSON: Final = _json_converter()
 _CSV: Final = _csv_converter()
 
@@ -142,4 +189,171 @@ def seat_rows_csv(rows: Iterable[SeatRow]) -> str:
     writer.writeheader()
     for row in rows:
         writer.writerow(csv_row(row))
+    return buffer.getvalue()
+
+
+# --- billing ownership --------------------------------------------------------------
+
+
+def admin_document(admin: Admin) -> dict[str, Any]:
+    """An admin as shown to people and scripts: never the PIN hash."""
+    return {
+        "org": admin.org,
+        "admin": admin.id,
+        "locked": admin.locked,
+        "failed_attempts": admin.failed_attempts,
+    }
+
+
+def transfer_document(
+    request: TransferRequest, *, status: str | None = None, deadline: date | None = None
+) -> dict[str, Any]:
+    """A transfer request (CLI.md: request, seat, from, to, status, and more).
+
+    ``status`` overrides the recorded one (a request listed today may have
+    expired); ``deadline`` is, for a pending request, the sender's next
+    reference date: approved after it, the sender still pays for that period.
+    """
+    return {
+        "request": request.id,
+        "seat": request.seat,
+        "from": request.sender,
+        "to": request.receiver,
+        "status": status or request.status.value,
+        "requested_on": request.requested_on.isoformat(),
+        "requested_at": iso_instant(request.requested_at),
+        "requested_by": request.requested_by,
+        "expires_on": _iso(request.expires_on),
+        "deadline": _iso(deadline),
+        "decided_on": _iso(request.decided_on),
+        "decided_at": iso_instant(request.decided_at) if request.decided_at else None,
+        "decided_by": request.decided_by,
+    }
+
+
+def request_view_document(view: RequestView) -> dict[str, Any]:
+    return transfer_document(view.request, status=view.status.value, deadline=view.deadline)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+# --- contracts and invoices ---------------------------------------------------------------
+
+
+def contract_document(contract: Contract) -> dict[str, Any]:
+    """One contract version: every term, money and percentages as decimal strings."""
+    document: dict[str, Any] = _JSON.unstructure(contract, Contract)
+    return document
+
+
+def invoice_line_document(line: InvoiceLine, currency: str) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "kind": line.kind.value,
+        "description": line.description,
+        "quantity": line.quantity,
+        "unit_price": money(line.unit_price, currency),
+        "amount": money(line.amount, currency),
+    }
+    if line.refers_to is not None:
+        document["refers_to"] = line.refers_to
+    if line.seats:
+        document["seats"] = list(line.seats)
+    return document
+
+
+def invoice_document(invoice: Invoice) -> dict[str, Any]:
+    """An invoice in the shape of CLI.md, plus when and how it was computed."""
+    currency = invoice.currency
+    evidence = invoice.evidence
+    return {
+        "invoice": invoice.id,
+        "org": invoice.org,
+        "period": str(invoice.period),
+        "reference_date": _iso(evidence.reference_date),
+        "status": invoice.status.value,
+        "currency": currency,
+        "lines": [invoice_line_document(line, currency) for line in invoice.lines],
+        "subtotal": money(invoice.subtotal, currency),
+        "vat_rate": decimal_text(invoice.vat_rate),
+        "vat": money(invoice.vat, currency),
+        "total": money(invoice.total, currency),
+        "evidence_hash": invoice.evidence_hash,
+        "kind": invoice.kind,
+        "plan": evidence.prices.plan,
+        "cadence": evidence.prices.cadence,
+        "rounding": invoice.rounding,
+        "as_known_at": iso_instant(evidence.as_known_at) if evidence.as_known_at else None,
+        "issued_at": iso_instant(invoice.issued_at) if invoice.issued_at else None,
+        "seats_counted": len(evidence.seats),
+    }
+
+
+def run_document(report: RunReport) -> dict[str, Any]:
+    """``bill run``: period, dry_run, the invoices (issued, found or forecast), and outcomes."""
+    return {
+        "period": str(report.period),
+        "dry_run": report.dry_run,
+        "invoices": [invoice_document(i) for i in report.invoices],
+        "outcomes": [
+            {
+                "org": o.org,
+                "outcome": o.outcome.value,
+                "invoice": o.invoice.id if o.invoice is not None else None,
+                "total": money(o.invoice.total, o.invoice.currency) if o.invoice else None,
+                "note": o.note,
+            }
+            for o in report.outcomes
+        ],
+    }
+
+
+def verification_document(verification: Verification) -> dict[str, Any]:
+    return {
+        "invoice": verification.invoice,
+        "ok": verification.ok,
+        "hash_matches": verification.hash_matches,
+        "seats_match": verification.seats_match,
+        "lines_match": verification.lines_match,
+        "adjustments_match": verification.adjustments_match,
+        "problems": list(verification.problems),
+    }
+
+
+def evidence_seat(row: SeatRow) -> dict[str, Any]:
+    raw: dict[str, Any] = _JSON.unstructure(row, SeatRow)
+    return {column: raw[column] for column in EVIDENCE_COLUMNS}
+
+
+def evidence_document(invoice: Invoice) -> dict[str, Any]:
+    """The seats an invoice counted, with its cut and content hash, and the usage billed."""
+    evidence = invoice.evidence
+    return {
+        "invoice": invoice.id,
+        "org": invoice.org,
+        "period": str(invoice.period),
+        "reference_date": _iso(evidence.reference_date),
+        "as_known_at": iso_instant(evidence.as_known_at) if evidence.as_known_at else None,
+        "evidence_hash": invoice.evidence_hash,
+        "count": len(evidence.seats),
+        "seats": [evidence_seat(row) for row in evidence.seats],
+        "usage_from": _iso(evidence.usage_from),
+        "usage_until": _iso(evidence.usage_until),
+        "usage": [
+            {"kind": u.kind, "quantity": u.quantity, "on": u.on.isoformat(), "seq": u.seq}
+            for u in evidence.usage
+        ],
+        "prices": _JSON.unstructure(evidence.prices),
+    }
+
+
+def evidence_csv(rows: Sequence[SeatRow]) -> str:
+    """The seats an invoice counted, as CSV with the header of ``EVIDENCE_COLUMNS``."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EVIDENCE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        cells = csv_row(row)
+        writer.writerow({column: cells[column] for column in EVIDENCE_COLUMNS})
     return buffer.getvalue()

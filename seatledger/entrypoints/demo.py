@@ -5,14 +5,20 @@ simulated day from 2024-01-01 to 2025-12-31, so every fact has a realistic
 recorded instant. Each day has routine churn (seats activated, deactivated,
 completed, reactivated; some reported late and backdated with a reason; a
 few corrected), then the named steps scheduled on that day run and report.
-A seeded ``random.Random`` makes it deterministic. Later issues add steps
-(transfers, contracts, invoices) to ``STEPS``.
+A seeded ``random.Random`` makes it deterministic.
 
 The story is the dispute of seed 002: Xtra Lease is licensed for 400 seats;
 the report of 1 September counts 403; in mid-October Xtra Lease disputes the
 overage with today's count, 391; the ledger lists the 403 with their
 activation and deactivation dates, and a later backdated correction does not
 change the answer "as known at" the report's instant.
+
+From July 2025 the organisations have contracts (the shipped catalog, in
+euros: one vendor, one price list), billing runs on the first of every month
+as the simulated clock passes the reference dates, two transfers are
+approved (one in time, one a day too late), the backdated correction becomes
+an adjustment line on Xtra Lease's next invoice, and every issued invoice is
+verified at the end.
 """
 
 from __future__ import annotations
@@ -20,22 +26,49 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
-from typing import Protocol
+from decimal import Decimal
+from typing import Protocol, TypeVar
 
 from attrs import define, field, frozen
 from returns.result import Failure, Result
 
+from seatledger.adapters.serialisation import money
+from seatledger.domain.catalog import Cadence, Catalog
+from seatledger.domain.contracts import PaymentMethod
 from seatledger.domain.dates import Period, iso_instant
 from seatledger.domain.errors import LedgerError
 from seatledger.domain.identifiers import OrgId, SeatId
+from seatledger.domain.invoice import Invoice, LineKind
+from seatledger.domain.money import parse_amount
+from seatledger.domain.ports import PinHasher
 from seatledger.domain.queries import SeatRow
 from seatledger.domain.reference_dates import MonthEnd
 from seatledger.domain.seat import SeatFact, SeatKind
-from seatledger.domain.services import imports, organisations, questions, seats
+from seatledger.domain.services import (
+    admins,
+    billing,
+    contracts,
+    imports,
+    organisations,
+    questions,
+    seats,
+    transfers,
+)
+from seatledger.domain.services.billing import Outcome, RunReport
 from seatledger.domain.services.context import Services
+from seatledger.domain.services.contracts import ContractTerms
 from seatledger.domain.services.imports import ImportRow
 from seatledger.domain.services.questions import SeatsAnswer
-from seatledger.entrypoints.bootstrap import with_clock
+from seatledger.domain.transfers import TransferRequest
+from seatledger.entrypoints.bootstrap import (
+    Settings,
+    catalog_for,
+    pin_hasher,
+    reference_rules,
+    with_clock,
+)
+
+T = TypeVar("T")
 
 ACTOR = "demo"
 SEED = 2017_09_01
@@ -98,13 +131,30 @@ class DemoOrg:
     students: float
 
 
+# One vendor, one price list: every organisation is invoiced in the catalog's euros,
+# wherever it is (the time zone decides its calendar, not its currency).
 ORGS = (
-    DemoOrg(XTRA, "Xtra Lease", "America/Chicago", "USD", XTRA_IMPORTED, 0, 0.0),
+    DemoOrg(XTRA, "Xtra Lease", "America/Chicago", "EUR", XTRA_IMPORTED, 0, 0.0),
     DemoOrg(OrgId("nordwind"), "Nordwind Zorg", "Europe/Amsterdam", "EUR", 45, 40, 0.3),
-    DemoOrg(OrgId("kauri"), "Kauri Health", "Pacific/Auckland", "NZD", 30, 30, 0.2),
-    DemoOrg(OrgId("lakeshore"), "Lakeshore Clinics", "America/Chicago", "USD", 35, 30, 0.1),
-    DemoOrg(OrgId("sakura"), "Sakura Care", "Asia/Tokyo", "JPY", 25, 20, 0.25),
+    DemoOrg(OrgId("kauri"), "Kauri Health", "Pacific/Auckland", "EUR", 30, 30, 0.2),
+    DemoOrg(OrgId("lakeshore"), "Lakeshore Clinics", "America/Chicago", "EUR", 35, 30, 0.1),
+    DemoOrg(OrgId("sakura"), "Sakura Care", "Asia/Tokyo", "EUR", 25, 20, 0.25),
 )
+NORDWIND, KAURI, LAKESHORE, SAKURA = (o.id for o in ORGS[1:])
+FJORD = OrgId("fjord")
+
+# The billing story.
+CONTRACTS_DAY = date(2025, 7, 1)
+PLAN_AFTER_TRIAL_DAY = date(2025, 8, 20)
+ADMINS_DAY = date(2025, 10, 1)
+PLAN_CHANGE_DAY = date(2025, 10, 6)
+IN_TIME_REQUEST_DAY = date(2025, 10, 20)
+LATE_REQUEST_DAY = date(2025, 10, 27)
+IN_TIME_APPROVAL_DAY = date(2025, 10, 31)
+LATE_APPROVAL_DAY = date(2025, 11, 1)
+OVERAGE_PRICE = "12.50"
+# Demo PINs: hashed with scrypt when the admins are added, never printed.
+PINS = {(SAKURA, "haruki"): "582046", (SAKURA, "yui"): "730915", (NORDWIND, "noor"): "264871"}
 
 
 @define
@@ -124,7 +174,16 @@ class Demo:
 
     base: Services
     report: Reporter
+    catalog: Catalog
+    pins: PinHasher
     rng: random.Random = field(factory=lambda: random.Random(SEED))
+    # The billing story draws from its own generator, so the seat churn stays as it was.
+    story_rng: random.Random = field(factory=lambda: random.Random(SEED + 1))
+    # Seats awaiting a transfer decision: the churn leaves them alone.
+    pinned: set[SeatId] = field(factory=set)
+    in_time: TransferRequest | None = None
+    too_late: TransferRequest | None = None
+    runs: list[RunReport] = field(factory=list)
     day: date = FIRST_DAY
     seats: dict[SeatId, SeatState] = field(factory=dict)
     next_number: dict[OrgId, int] = field(factory=dict)
@@ -158,7 +217,11 @@ class Demo:
 
     def settled(self, org: OrgId) -> list[SeatId]:
         """Active seats opened before today: the ones a change today may close."""
-        return [sid for sid in self.active(org) if self.seats[sid].opened_on < self.day]
+        return [
+            sid
+            for sid in self.active(org)
+            if self.seats[sid].opened_on < self.day and sid not in self.pinned
+        ]
 
 
 def done(result: Result[SeatFact, LedgerError]) -> SeatFact:
@@ -171,6 +234,13 @@ def done(result: Result[SeatFact, LedgerError]) -> SeatFact:
 def answered(result: Result[SeatsAnswer, LedgerError]) -> SeatsAnswer:
     if isinstance(result, Failure):
         raise RuntimeError(f"the demo's question was refused: {result.failure().message}")
+    return result.unwrap()
+
+
+def must(result: Result[T, LedgerError]) -> T:
+    """Any use case of the demo's script: a refusal is a bug in the script."""
+    if isinstance(result, Failure):
+        raise RuntimeError(f"the demo script was refused: {result.failure().message}")
     return result.unwrap()
 
 
@@ -227,8 +297,8 @@ def open_the_ledger(demo: Demo) -> None:
         [(o.id, o.name, o.timezone, o.currency, len(demo.active(o.id))) for o in ORGS],
     )
     demo.report.line(
-        f"Xtra Lease has a contract for {XTRA_LICENSED} seats (contracts arrive in a later "
-        "version; here it is just a number in the story)."
+        f"Xtra Lease is licensed for {XTRA_LICENSED} seats; the contracts are signed on "
+        f"{CONTRACTS_DAY}."
     )
     _plan_xtra(demo)
 
@@ -340,6 +410,388 @@ def count_on_reference_dates(demo: Demo) -> None:
     )
 
 
+# --- the billing story -----------------------------------------------------------------
+
+
+def _contract(demo: Demo, org: OrgId, terms: ContractTerms) -> None:
+    must(contracts.set_contract(demo.services, demo.catalog, org, terms, actor=ACTOR))
+
+
+def sign_the_contracts(demo: Demo) -> None:
+    """Every organisation signs a contract; a new one, Fjord, starts a trial."""
+    demo.report.heading(f"{demo.day}: contracts (the shipped catalog, prices excluding 21% VAT)")
+    must(organisations.add_organisation(demo.services, FJORD, "Fjord Terapi", "Europe/Oslo", "EUR"))
+    for n in range(3):
+        sid = demo.new_seat_id(FJORD)
+        holder = f"{FIRST_NAMES[n]} {demo.story_rng.choice(LAST_NAMES)}"
+        done(seats.activate(demo.services, sid, FJORD, actor=ACTOR, holder=holder))
+        demo.seats[sid] = SeatState(FJORD, demo.day)
+    overage = must_amount(OVERAGE_PRICE)
+    _contract(
+        demo,
+        XTRA,
+        ContractTerms(
+            plan="standard",
+            cadence=Cadence.MONTHLY,
+            reference="month-start",
+            licensed=XTRA_LICENSED,
+            overage_price=overage,
+        ),
+    )
+    _contract(demo, NORDWIND, ContractTerms(plan="standard", cadence=Cadence.MONTHLY))
+    _contract(demo, KAURI, ContractTerms(plan="starter", cadence=Cadence.MONTHLY))
+    _contract(
+        demo, LAKESHORE, ContractTerms(plan="standard", cadence=Cadence.ANNUAL, year_start="09-01")
+    )
+    _contract(demo, SAKURA, ContractTerms(trial_until=date(2025, 8, 31)))
+    _contract(demo, FJORD, ContractTerms(trial_until=date(2025, 8, 31)))
+    demo.report.line(
+        "  seatledger contract set xtra --plan standard --cadence monthly "
+        f"--reference month-start --licensed {XTRA_LICENSED} --overage-price {OVERAGE_PRICE}"
+    )
+    demo.report.line(
+        "  seatledger contract set lakeshore --plan standard --cadence annual --year-start 09-01"
+    )
+    demo.report.line("  seatledger contract set sakura --trial-until 2025-08-31")
+    _contract_table(demo)
+
+
+def _contract_table(demo: Demo) -> None:
+    rows = []
+    for org in [*(o.id for o in ORGS), FJORD]:
+        status = must(contracts.contract_status(demo.services, org))
+        current = status.contract
+        latest = max(status.versions, key=lambda c: c.version)
+        if current is None or current.plan is None:
+            plan = "-"
+            counted = "-"
+        else:
+            plan = f"{current.plan} {current.cadence.value}"
+            counted = (
+                f"day before {current.year_start}"
+                if current.cadence is Cadence.ANNUAL
+                else current.reference
+            )
+        extras = []
+        if latest.licensed is not None and latest.overage_price is not None:
+            extras.append(f"licensed {latest.licensed}, overage {latest.overage_price}")
+        if latest.trial_until is not None:
+            extras.append(f"trial until {latest.trial_until}")
+        if latest.discount_code:
+            extras.append(f"discount {latest.discount_code}")
+        if latest.version > (current.version if current else 0):
+            extras.append(f"from {latest.effective_from}: {latest.plan} {latest.cadence.value}")
+        rows.append((org, status.status.value, plan, counted, "; ".join(extras) or "-"))
+    demo.report.table(("org", "subscription", "plan", "counted on", "terms"), rows)
+
+
+def must_amount(text: str) -> Decimal:
+    parsed = parse_amount(text)
+    if isinstance(parsed, Failure):
+        raise RuntimeError(parsed.failure().message)
+    return parsed.unwrap()
+
+
+def record_new_dossiers(demo: Demo) -> None:
+    """Kauri Health (starter) opens new dossiers every week, billed in arrears."""
+    quantity = demo.story_rng.randint(0, 4)
+    if quantity:
+        must(
+            contracts.record_usage(
+                demo.services, demo.catalog, KAURI, "new-dossier", quantity=quantity, actor=ACTOR
+            )
+        )
+
+
+def choose_a_plan_after_the_trial(demo: Demo) -> None:
+    """Sakura Care chooses a plan with a discount code; Fjord lets its trial run out."""
+    demo.report.heading(f"{demo.day}: a trial ends")
+    _contract(
+        demo,
+        SAKURA,
+        ContractTerms(plan="blended", cadence=Cadence.MONTHLY, discount_code="WELCOME10"),
+    )
+    demo.report.line(
+        "  seatledger contract set sakura --plan blended --cadence monthly --discount WELCOME10"
+    )
+    demo.report.line(
+        "Sakura Care chose Blended with WELCOME10 (10% off three invoices), from September; "
+        "choosing a first plan needs no payment method. Fjord chose nothing: from September it "
+        "has no active subscription."
+    )
+
+
+def add_the_admins(demo: Demo) -> None:
+    """Admins with personal PINs; a wrong PIN is counted."""
+    demo.report.heading(f"{demo.day}: admins and their PINs")
+    for (org, admin), pin in PINS.items():
+        must(admins.add_admin(demo.services, demo.pins, org, admin, pin))
+        demo.report.line(
+            f"  seatledger admin add {org} {admin}   (PIN typed at a hidden prompt, stored "
+            "only as a salted scrypt hash)"
+        )
+
+
+def change_a_plan(demo: Demo) -> None:
+    """Nordwind moves to Blended: refused without a payment method, then from next month."""
+    demo.report.heading(f"{demo.day}: a plan change")
+    refused = contracts.set_contract(
+        demo.services, demo.catalog, NORDWIND, ContractTerms(plan="blended"), actor=ACTOR
+    )
+    if not isinstance(refused, Failure):
+        raise RuntimeError("the plan change without a payment method was accepted")
+    demo.report.line(f"  seatledger contract set nordwind --plan blended: refused "
+                     f"({refused.failure().code}): {refused.failure().message}")  # fmt: skip
+    _contract(demo, NORDWIND, ContractTerms(plan="blended", payment_method=PaymentMethod.SEPA))
+    demo.report.line(
+        "  seatledger contract set nordwind --plan blended --payment-method sepa: applies from "
+        f"{Period.containing(demo.day).next()}, at no extra cost; October stays Standard."
+    )
+
+
+def _request(demo: Demo) -> TransferRequest:
+    candidates = [sid for sid in demo.settled(NORDWIND) if demo.seats[sid].kind is SeatKind.REGULAR]
+    sid = candidates[0]
+    demo.pinned.add(sid)
+    return must(
+        transfers.request_transfer(
+            demo.services, sid, SAKURA, actor=ACTOR, reason="the practitioner moved to Sakura Care"
+        )
+    )
+
+
+def request_a_transfer_in_time(demo: Demo) -> None:
+    demo.report.heading(f"{demo.day}: Nordwind asks Sakura Care to take over a seat")
+    demo.in_time = _request(demo)
+    _show_pending(demo, demo.in_time)
+
+
+def request_a_transfer_late(demo: Demo) -> None:
+    demo.report.heading(f"{demo.day}: another transfer request")
+    demo.too_late = _request(demo)
+    _show_pending(demo, demo.too_late)
+
+
+def _show_pending(demo: Demo, made: TransferRequest) -> None:
+    demo.report.line(f"  seatledger transfer request {made.seat} --to {SAKURA}: {made.id}")
+    views = must(
+        transfers.list_requests(
+            demo.services,
+            SAKURA,
+            pending_only=True,
+            reference_rule_of=reference_rules(demo.services),
+        )
+    )
+    demo.report.line(f"  seatledger transfer list --org {SAKURA} --pending")
+    demo.report.table(
+        ("request", "seat", "from", "to", "requested", "deadline"),
+        [
+            (v.request.id, v.request.seat, v.request.sender, v.request.receiver,
+             v.request.requested_on, v.deadline)
+            for v in views
+        ],
+    )  # fmt: skip
+    demo.report.line(
+        "Until Sakura's admin approves with a PIN, Nordwind pays; approved after the deadline, "
+        "Nordwind still pays for that month."
+    )
+
+
+def _approve(demo: Demo, made: TransferRequest | None, verdict: str) -> None:
+    assert made is not None
+    # First a mistyped PIN: refused and counted, nothing else written.
+    wrong = transfers.approve(demo.services, demo.pins, made.id, admin="haruki", pin="000000",
+                              actor=ACTOR)  # fmt: skip
+    if verdict == "in time" and isinstance(wrong, Failure):
+        demo.report.line(
+            f"  seatledger transfer approve {made.id} --admin haruki (a typo in the PIN): "
+            f"refused ({wrong.failure().code}): {wrong.failure().message}"
+        )
+    pin = PINS[(SAKURA, "haruki")]
+    done_ = must(transfers.approve(demo.services, demo.pins, made.id, admin="haruki", pin=pin,
+                                   actor=ACTOR))  # fmt: skip
+    demo.pinned.discard(made.seat)
+    demo.seats[made.seat].org = SAKURA
+    demo.report.line(
+        f"  seatledger transfer approve {made.id} --admin haruki: approved on "
+        f"{done_.decided_on} ({verdict} for the October reference date, 2025-10-31)"
+    )
+
+
+def approve_in_time(demo: Demo) -> None:
+    demo.report.heading(f"{demo.day}: Sakura Care approves on the reference date")
+    _approve(demo, demo.in_time, "in time")
+
+
+def approve_too_late(demo: Demo) -> None:
+    demo.report.heading(f"{demo.day}: Sakura Care approves the other request a day late")
+    _approve(demo, demo.too_late, "too late")
+
+
+def run_billing(demo: Demo) -> None:
+    """On the 1st: bill last month (month-end counts) and this month (month-start counts)."""
+    this = Period.containing(demo.day)
+    periods = [this] if demo.day == CONTRACTS_DAY else [this.previous(), this]
+    if demo.day == LAST_DAY:
+        periods = [this]
+    demo.report.heading(f"{demo.day}: billing runs")
+    for period in periods:
+        report = must(billing.bill_run(demo.services, demo.catalog, period))
+        demo.runs.append(report)
+        _summarise_run(demo, report)
+
+
+def _summarise_run(demo: Demo, report: RunReport) -> None:
+    issued = [o for o in report.outcomes if o.outcome is Outcome.ISSUED]
+    others: dict[str, list[str]] = {}
+    for o in report.outcomes:
+        if o.outcome is not Outcome.ISSUED:
+            others.setdefault(o.outcome.value, []).append(o.org)
+    bills = ", ".join(
+        f"{o.org} {money(o.invoice.total, o.invoice.currency)}" for o in issued if o.invoice
+    )
+    rest = "; ".join(f"{k}: {', '.join(v)}" for k, v in others.items())
+    demo.report.line(
+        f"  seatledger bill run --period {report.period}: issued {len(issued)}"
+        + (f" ({bills})" if bills else "")
+        + (f"; {rest}" if rest else "")
+    )
+
+
+def show_a_full_run(demo: Demo) -> None:
+    """The run of September, printed in full, then a second run that issues nothing."""
+    demo.report.heading(f"{demo.day}: seatledger bill run --period 2025-09, in full")
+    september = [r for r in demo.runs if r.period == Period(2025, 9)][-1]
+    rows = []
+    for o in september.outcomes:
+        invoice = o.invoice
+        rows.append((
+            o.org, o.outcome.value, invoice.id if invoice else "-",
+            len(invoice.evidence.seats) if invoice else "-",
+            money(invoice.total, invoice.currency) if invoice else "-", o.note or "-",
+        ))  # fmt: skip
+    demo.report.table(("org", "outcome", "invoice", "seats", "total EUR", "note"), rows)
+    again = must(billing.bill_run(demo.services, demo.catalog, Period(2025, 9)))
+    counts: dict[str, int] = {}
+    for o in again.outcomes:
+        counts[o.outcome.value] = counts.get(o.outcome.value, 0) + 1
+    demo.report.line(
+        "  seatledger bill run --period 2025-09 (again): "
+        + ", ".join(f"{n} {k}" for k, n in counts.items())
+        + ": a billing run is idempotent, nothing is issued twice."
+    )
+
+
+def who_pays_for_october(demo: Demo) -> None:
+    """The two transfers on the October invoices."""
+    demo.report.heading(f"{demo.day}: who pays for October's seats that changed hands")
+    assert demo.in_time is not None
+    assert demo.too_late is not None
+    for made, verdict in ((demo.in_time, "in time"), (demo.too_late, "too late")):
+        payers = []
+        for org in (NORDWIND, SAKURA):
+            invoice = must(billing.get_invoice(demo.services, f"INV-2025-10-{org}"))
+            if any(row.seat == made.seat for row in invoice.evidence.seats):
+                payers.append(invoice.id)
+        demo.report.line(
+            f"{made.seat}: requested {made.requested_on}, approved {verdict} -> counted on "
+            f"{', '.join(payers) or 'no invoice'}"
+        )
+    demo.report.line(
+        "Approved on 31 October, the seat is Sakura's on October's reference date; approved on "
+        "1 November, Nordwind still pays for October and Sakura from November."
+    )
+    history = must(seats.history(demo.services, demo.too_late.seat))
+    demo.report.line(f"  seatledger seat history {demo.too_late.seat} (its transfer facts):")
+    demo.report.table(
+        ("#", "kind", "effective", "actor", "org", "from", "request"),
+        [
+            (f.seq, f.kind.value, f.effective_on, f.actor, f.org, f.from_org, f.request)
+            for f in (e.fact for e in history.entries)
+            if f.request is not None
+        ],
+    )
+    paid_by = ", ".join(
+        f"{o.org} from {o.start}" + (f" until {o.end}" if o.end else "")
+        for o in history.timeline.owners
+    )
+    demo.report.line(f"  paying organisation: {paid_by}")
+
+
+def show_the_invoices(demo: Demo) -> None:
+    """The invoices, one explained, its evidence, the adjustment, and every one verified."""
+    demo.report.heading(f"{demo.day}: the invoices")
+    issued = list(must(billing.list_invoices(demo.services)))
+    demo.report.line(f"  seatledger invoice list: {len(issued)} invoices")
+    demo.report.table(
+        ("invoice", "counted on", "seats", "subtotal", "VAT", "total EUR"),
+        [
+            (
+                i.id, i.evidence.reference_date or "-", len(i.evidence.seats),
+                money(i.subtotal, i.currency), money(i.vat, i.currency),
+                money(i.total, i.currency),
+            )
+            for i in issued
+        ],
+    )  # fmt: skip
+    disputed = must(billing.get_invoice(demo.services, "INV-2025-09-xtra"))
+    demo.report.heading(f"{demo.day}: seatledger invoice explain {disputed.id}")
+    for text in billing.explain(disputed):
+        demo.report.line(text)
+    demo.report.heading(f"{demo.day}: seatledger invoice evidence {disputed.id} --format csv")
+    demo.report.table(
+        ("seat", "holder", "kind", "activated_on", "deactivated_on", "paying_org"),
+        [
+            (r.seat, r.holder, r.kind.value, r.activated_on, r.deactivated_on, r.paying_org)
+            for r in disputed.evidence.seats[:8]
+        ],
+    )
+    cut = disputed.evidence.as_known_at
+    demo.report.line(
+        f"... {len(disputed.evidence.seats)} seats in all, as known at "
+        f"{iso_instant(cut) if cut else '-'}; SHA-256 {disputed.evidence_hash}"
+    )
+    demo.report.heading(f"{demo.day}: the late correction, as an adjustment")
+    adjusted = [
+        (i, line)
+        for i in issued
+        for line in i.lines
+        if line.kind is LineKind.ADJUSTMENT and line.refers_to == disputed.id
+    ]
+    for invoice, line in adjusted:
+        demo.report.line(
+            f"{invoice.id}: {line.description}: {money(line.amount, invoice.currency)}"
+        )
+    others = sum(1 for i in issued for line in i.lines if line.kind is LineKind.ADJUSTMENT)
+    demo.report.line(
+        f"{disputed.id} itself is unchanged (it still verifies as issued). Adjustment lines in "
+        f"all invoices: {others}. A late report or correction that changes an invoiced period "
+        "lands on the organisation's next invoice, naming the invoice it corrects."
+    )
+    _verify_all(demo, issued)
+
+
+def _verify_all(demo: Demo, issued: Sequence[Invoice]) -> None:
+    demo.report.heading(f"{demo.day}: seatledger invoice verify, for every invoice")
+    failed = []
+    for invoice in issued:
+        checked = must(billing.verify_invoice(demo.services, invoice.id))
+        if not checked.ok:
+            failed.append((invoice.id, checked.problems))
+    if failed:
+        raise RuntimeError(f"invoices that do not verify: {failed}")
+    demo.report.line(
+        f"all {len(issued)} invoices verified: content hash, seats recomputed as known at each "
+        "invoice's cut, lines recomputed from the frozen prices, adjustments."
+    )
+    forecast = must(billing.bill_run(demo.services, demo.catalog, Period(2026, 1), dry_run=True))
+    total = sum((o.invoice.total for o in forecast.outcomes if o.invoice is not None), Decimal(0))
+    demo.report.line(
+        f"  seatledger bill run --period 2026-01 --dry-run: a FORECAST of "
+        f"{len(forecast.invoices)} invoices, {money(total, 'EUR')} EUR in all; nothing issued."
+    )
+
+
 @frozen
 class Step:
     """A named step of the demo's script, run on its day after that day's churn."""
@@ -349,19 +801,59 @@ class Step:
     run: Callable[[Demo], None]
 
 
+def _billing_days() -> list[date]:
+    firsts = [date(2025, month, 1) for month in range(CONTRACTS_DAY.month + 1, 13)]
+    return [*firsts, LAST_DAY]
+
+
+def _fridays() -> list[date]:
+    first = CONTRACTS_DAY + timedelta(days=(4 - CONTRACTS_DAY.weekday()) % 7)
+    return [first + timedelta(days=7 * k) for k in range((LAST_DAY - first).days // 7 + 1)]
+
+
 STEPS: tuple[Step, ...] = (
     Step("open the ledger", FIRST_DAY, open_the_ledger),
+    Step("sign the contracts", CONTRACTS_DAY, sign_the_contracts),
+    Step("bill July", CONTRACTS_DAY, run_billing),
+    *(Step("new dossiers", day, record_new_dossiers) for day in _fridays()),
+    Step("choose a plan after the trial", PLAN_AFTER_TRIAL_DAY, choose_a_plan_after_the_trial),
     Step("take the overage snapshot", SNAPSHOT_DAY, take_the_overage_snapshot),
+    Step("add the admins", ADMINS_DAY, add_the_admins),
+    Step("change a plan", PLAN_CHANGE_DAY, change_a_plan),
     Step("answer the dispute", DISPUTE_DAY, answer_the_dispute),
+    Step("request a transfer in time", IN_TIME_REQUEST_DAY, request_a_transfer_in_time),
     Step("record a late correction", CORRECTION_DAY, record_a_late_correction),
+    Step("request a transfer late", LATE_REQUEST_DAY, request_a_transfer_late),
+    Step("approve in time", IN_TIME_APPROVAL_DAY, approve_in_time),
+    Step("approve too late", LATE_APPROVAL_DAY, approve_too_late),
+    *(Step("run billing", day, run_billing) for day in _billing_days()),
+    Step("show a full run", date(2025, 10, 1), show_a_full_run),
+    Step("who pays for October", LATE_APPROVAL_DAY, who_pays_for_october),
     Step("show what is known when", LAST_DAY, show_what_is_known_when),
+    Step("show the invoices", LAST_DAY, show_the_invoices),
     Step("count on reference dates", LAST_DAY, count_on_reference_dates),
 )
 
 
-def run_demo(services: Services, report: Reporter, steps: Sequence[Step] = STEPS) -> Demo:
-    """Play the script from FIRST_DAY to LAST_DAY on ``services`` (an empty ledger)."""
-    demo = Demo(base=services, report=report)
+def run_demo(
+    services: Services,
+    report: Reporter,
+    steps: Sequence[Step] = STEPS,
+    *,
+    catalog: Catalog | None = None,
+    pins: PinHasher | None = None,
+) -> Demo:
+    """Play the script from FIRST_DAY to LAST_DAY on ``services`` (an empty ledger).
+
+    The prices are the shipped catalog's unless ``catalog`` is given (its
+    currency must be EUR); PINs are hashed with scrypt unless ``pins`` is given.
+    """
+    demo = Demo(
+        base=services,
+        report=report,
+        catalog=catalog if catalog is not None else must(catalog_for(Settings())),
+        pins=pins if pins is not None else pin_hasher(),
+    )
     by_day: dict[date, list[Step]] = {}
     for step in steps:
         by_day.setdefault(step.day, []).append(step)

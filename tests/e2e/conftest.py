@@ -8,6 +8,9 @@ Python start-up per command), so the suite stays fast; set
 ``SEATLEDGER_E2E_SUBPROCESS=1`` to run every command as a real subprocess.
 ``test_cli_process.py`` always uses subprocesses, so the installed script
 itself is covered either way.
+
+PINs reach a command the way a script gives them: ``cli(..., pin="4821")``
+sets ``SEATLEDGER_PIN`` for that one command only.
 """
 
 from __future__ import annotations
@@ -29,7 +32,13 @@ from seatledger.entrypoints.cli.main import run
 
 SUBPROCESS = os.environ.get("SEATLEDGER_E2E_SUBPROCESS") == "1"
 # The user's environment must not leak into the tests.
-OWN_VARIABLES = ("SEATLEDGER_DB", "SEATLEDGER_TODAY", "SEATLEDGER_ACTOR", "SEATLEDGER_CATALOG")
+OWN_VARIABLES = (
+    "SEATLEDGER_DB",
+    "SEATLEDGER_TODAY",
+    "SEATLEDGER_ACTOR",
+    "SEATLEDGER_CATALOG",
+    "SEATLEDGER_PIN",
+)
 
 
 @frozen
@@ -71,30 +80,48 @@ class Cli:
         self.env = {"SEATLEDGER_DB": f"sqlite:///{db}", "SEATLEDGER_ACTOR": actor}
         self.subprocess = subprocess_
 
-    def __call__(self, *args: str, today: str | None = None, json_: bool = False) -> Outcome:
+    def __call__(
+        self,
+        *args: str,
+        today: str | None = None,
+        json_: bool = False,
+        pin: str | None = None,
+    ) -> Outcome:
         argv = [*(["--json"] if json_ else []), *(["--today", today] if today else []), *args]
+        env = dict(self.env) if pin is None else {**self.env, "SEATLEDGER_PIN": pin}
         if self.subprocess:
-            return run_process(argv, self.env, cwd=self.db.parent)
+            return run_process(argv, env, cwd=self.db.parent)
         out, err = io.StringIO(), io.StringIO()
         with (
-            environment(self.env),
+            environment(env),
             contextlib.redirect_stdout(out),
             contextlib.redirect_stderr(err),
         ):
             code = run(argv)
         return Outcome(code, out.getvalue(), err.getvalue())
 
-    def ok(self, *args: str, today: str | None = None) -> str:
+    def ok(self, *args: str, today: str | None = None, pin: str | None = None) -> str:
         """Run a command that must succeed; its stdout."""
-        outcome = self(*args, today=today)
+        outcome = self(*args, today=today, pin=pin)
         assert outcome.code == 0, outcome
         return outcome.out
 
-    def json(self, *args: str, today: str | None = None) -> Any:
+    def json(self, *args: str, today: str | None = None, pin: str | None = None) -> Any:
         """Run a command with --json that must succeed; its parsed stdout."""
-        outcome = self(*args, today=today, json_=True)
+        outcome = self(*args, today=today, json_=True, pin=pin)
         assert outcome.code == 0, outcome
         return outcome.json()
+
+    def refused(
+        self, code: str, *args: str, today: str | None = None, pin: str | None = None
+    ) -> str:
+        """Run a command that must be refused (exit 1) with ``code``; the error message."""
+        outcome = self(*args, today=today, json_=True, pin=pin)
+        assert outcome.code == 1, outcome
+        assert outcome.out == "", outcome
+        error = outcome.error()
+        assert error["code"] == code, error
+        return error["message"]
 
 
 def run_process(argv: list[str], env: Mapping[str, str], *, cwd: Path) -> Outcome:

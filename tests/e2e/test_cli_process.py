@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import subprocess
@@ -31,7 +32,47 @@ COMMANDS = [
     ["seat", "history"],
     ["seat", "import"],
     ["seats"],
+    ["admin"],
+    ["admin", "add"],
+    ["admin", "list"],
+    ["admin", "unlock"],
+    ["contract"],
+    ["contract", "set"],
+    ["contract", "show"],
+    ["transfer"],
+    ["transfer", "request"],
+    ["transfer", "approve"],
+    ["transfer", "reject"],
+    ["transfer", "withdraw"],
+    ["transfer", "list"],
+    ["transfer", "expire"],
+    ["takeover"],
+    ["usage"],
+    ["usage", "record"],
+    ["bill"],
+    ["bill", "run"],
+    ["invoice"],
+    ["invoice", "list"],
+    ["invoice", "show"],
+    ["invoice", "explain"],
+    ["invoice", "verify"],
+    ["invoice", "evidence"],
 ]
+
+
+def test_every_command_is_in_the_help_test():
+    from seatledger.entrypoints.cli.main import cli
+
+    def walk(group: object, prefix: list[str]) -> list[list[str]]:
+        import click
+
+        found = [prefix]
+        if isinstance(group, click.Group):
+            for name, command in group.commands.items():
+                found += walk(command, [*prefix, name])
+        return found
+
+    assert sorted(walk(cli, [])) == sorted(COMMANDS)
 
 
 @pytest.fixture
@@ -114,6 +155,98 @@ def test_the_demo_tells_the_xtra_lease_dispute_in_a_few_seconds(tmp_path: Path):
     assert "Xtra Lease: 403 seats active on 2025-09-01, licensed for 400: 3 over" in outcome.out
     assert "today we only have 391 active users" in outcome.out
     assert "403 seats, the very same rows" in outcome.out
+    out = outcome.out
+    assert "Overage: 403 seats active on 2025-09-01, 400 licensed: 3 x 12.50 = 37.50 EUR" in out
+    assert "approved in time -> counted on INV-2025-10-sakura" in out
+    assert "approved too late -> counted on INV-2025-10-nordwind" in out
+    assert "refused (payment-method-required)" in out
+    assert "INV-2025-11-xtra: Adjustment (credit) to INV-2025-09-xtra" in out
+    assert "no longer counted: xtra-0079: -51.50" in out
+    assert "all 23 invoices verified" in out
+    assert "FORECAST" in out
+    for pin in ("582046", "730915", "264871"):
+        assert pin not in out
+        assert pin not in outcome.err
+    # The demo's database answers the command line afterwards.
+    db = ["--db", str(tmp_path / "demo.db")]
+    checked = run_process([*db, "invoice", "verify", "INV-2025-09-xtra"], {}, cwd=tmp_path)
+    assert checked.code == 0, checked.err
+    assert "every check passed" in checked.out
+    shown = run_process([*db, "--json", "invoice", "show", "INV-2025-09-xtra"], {}, cwd=tmp_path)
+    assert '"total": "19696.99"' in shown.out
     again = run_process(["--db", str(tmp_path / "demo.db"), "demo"], {}, cwd=tmp_path)
     assert again.code == 2
     assert "needs an empty database" in again.err
+
+
+def test_a_month_of_billing_in_separate_processes(process: Cli):
+    """The 141.57 invoice, refused early, forecast, issued once, verified: each a process."""
+    process.ok("org", "add", "north", "--name", "North Clinic", today="2025-09-01")
+    process.ok("contract", "set", "north", "--plan", "standard", "--cadence", "monthly",
+               today="2025-09-01")  # fmt: skip
+    for seat in ("s0", "s1", "s2"):
+        process.ok("seat", "activate", seat, "--org", "north", today="2025-09-02")
+    early = process("bill", "run", "--period", "2025-09", "--org", "north", today="2025-09-29")
+    assert early.code == 1
+    assert "reference-date-not-reached" in early.err
+    forecast = process.ok("bill", "run", "--period", "2025-09", "--dry-run", today="2025-09-29")
+    assert "FORECAST" in forecast
+    run = process.json("bill", "run", "--period", "2025-09", today="2025-09-30")
+    assert run["invoices"][0]["total"] == "141.57"
+    again = process.json("bill", "run", "--period", "2025-09", today="2025-10-01")
+    assert [o["outcome"] for o in again["outcomes"]] == ["already issued"]
+    assert "every check passed" in process.ok("invoice", "verify", "INV-2025-09-north")
+    evidence = process.ok("invoice", "evidence", "INV-2025-09-north", "--format", "csv")
+    assert evidence.splitlines()[0] == (
+        "seat,holder,kind,activated_on,deactivated_on,paying_org,addons"
+    )
+    assert len(evidence.splitlines()) == 4
+
+
+def test_a_transfer_approved_with_a_pin_in_separate_processes(process: Cli):
+    pin = "738194"
+    process.ok("org", "add", "north", "--name", "North", today="2025-10-01")
+    process.ok("org", "add", "south", "--name", "South", today="2025-10-01")
+    process.ok("contract", "set", "north", "--plan", "standard", "--cadence", "monthly",
+               today="2025-10-01")  # fmt: skip
+    process.ok("admin", "add", "south", "sam", today="2025-10-01", pin=pin)
+    process.ok("seat", "activate", "p-17", "--org", "north", today="2025-10-01")
+    request = process.ok("transfer", "request", "p-17", "--to", "south", today="2025-10-20")
+    request_id = request.splitlines()[0]
+    wrong = process("transfer", "approve", request_id, "--admin", "sam", today="2025-10-21",
+                    pin="111999")  # fmt: skip
+    assert wrong.code == 1
+    assert "wrong-pin" in wrong.err
+    assert "4 attempt(s) left" in wrong.err
+    done = process("transfer", "approve", request_id, "--admin", "sam", today="2025-11-01",
+                   pin=pin)  # fmt: skip
+    assert done.code == 0, done
+    for text in (request, wrong.out, wrong.err, done.out, done.err):
+        assert pin not in text
+    october = process.json("seats", "north", "--on", "2025-10-31")
+    assert [s["seat"] for s in october["seats"]] == ["p-17"]
+    history = process.ok("seat", "history", "p-17")
+    assert "transfer-requested" in history
+    assert "transfer-approved" in history
+
+
+def test_the_pin_prompt_reads_a_hidden_line_twice_in_a_real_process(process: Cli, tmp_path: Path):
+    """Without a terminal (a new session, no controlling tty) the prompt reads stdin."""
+    process.ok("org", "add", "south", "--name", "South", today="2025-10-01")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SEATLEDGER_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "seatledger.entrypoints.cli.main", "admin", "add", "south", "sam"],
+        input="738194\n738194\n",
+        capture_output=True,
+        text=True,
+        env={**clean, **process.env},
+        cwd=tmp_path,
+        timeout=60,
+        start_new_session=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "738194" not in done.stdout
+    assert "738194" not in done.stderr
+    assert "PIN for admin sam of south" in done.stderr
+    assert "sam" in process.ok("admin", "list", "south")

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Final
 
 import click
 from attrs import define
 
-from seatledger.domain.dates import parse_date, parse_instant
+from seatledger.domain.catalog import Catalog
+from seatledger.domain.dates import Period, parse_date, parse_instant
+from seatledger.domain.ports import PinHasher
 from seatledger.domain.services.context import Services
-from seatledger.entrypoints.bootstrap import ServicesFactory, Settings, open_services
+from seatledger.entrypoints.bootstrap import (
+    ServicesFactory,
+    Settings,
+    catalog_for,
+    open_services,
+    pin_hasher,
+    with_clock,
+)
 from seatledger.entrypoints.cli.errors import unwrap
+
+PIN_VARIABLE: Final = "SEATLEDGER_PIN"
 
 
 @define
@@ -19,7 +32,9 @@ class App:
     """The global options of one invocation, and the services built from them.
 
     ``preset`` replaces the database (in-process tests hand in services over
-    an in-memory ledger); otherwise ``factory`` opens the one named by ``--db``.
+    an in-memory ledger; ``--today`` still moves their clock); otherwise
+    ``factory`` opens the one named by ``--db``. The catalog is loaded on
+    first use, so commands that do not price anything never read it.
     """
 
     settings: Settings
@@ -28,11 +43,14 @@ class App:
     factory: ServicesFactory = open_services
     _services: Services | None = None
     _close: Callable[[], None] | None = None
+    _catalog: Catalog | None = None
+    _pins: PinHasher | None = None
 
     def services(self) -> Services:
         if self._services is None:
             if self.preset is not None:
-                self._services = self.preset
+                today = self.settings.today
+                self._services = self.preset if today is None else with_clock(self.preset, today)
             else:
                 opened = unwrap(self.factory(self.settings))
                 if opened.created:
@@ -50,6 +68,18 @@ class App:
     @property
     def actor(self) -> str:
         return self.settings.actor
+
+    def catalog(self) -> Catalog:
+        """The plan catalog; an invalid one refuses the command (invalid-catalog)."""
+        if self._catalog is None:
+            self._catalog = unwrap(catalog_for(self.settings))
+        return self._catalog
+
+    @property
+    def pins(self) -> PinHasher:
+        if self._pins is None:
+            self._pins = pin_hasher()
+        return self._pins
 
 
 pass_app = click.make_pass_decorator(App)
@@ -71,3 +101,30 @@ def known_at_option(text: str | None) -> datetime | None:
     if text is None:
         return None
     return unwrap(parse_instant(text))
+
+
+def period_option(text: str | None) -> Period | None:
+    """A ``YYYY-MM`` option's value (None if not given); a bad one refuses (invalid-period)."""
+    if text is None:
+        return None
+    return unwrap(Period.parse(text))
+
+
+def read_pin(prompt: str, *, confirm: bool = False) -> str:
+    """A PIN from ``SEATLEDGER_PIN`` (scripts), else from a hidden prompt; never an argument.
+
+    The value is handed to the use case and forgotten: it is never printed,
+    logged or stored (only its scrypt hash is, by ``admin add``).
+    """
+    from_env = os.environ.get(PIN_VARIABLE)
+    if from_env is not None:
+        return from_env
+    pin: str = click.prompt(
+        prompt,
+        hide_input=True,
+        confirmation_prompt=confirm,
+        err=True,
+        show_default=False,
+        type=str,
+    )
+    return pin

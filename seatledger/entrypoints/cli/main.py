@@ -11,13 +11,19 @@ import click
 
 from seatledger.domain.services.context import Services
 from seatledger.entrypoints.bootstrap import Settings, database_url, default_actor
+from seatledger.entrypoints.cli.admin import admin
 from seatledger.entrypoints.cli.app import App, day_option
+from seatledger.entrypoints.cli.bill import bill
+from seatledger.entrypoints.cli.contract import contract
 from seatledger.entrypoints.cli.database import init
 from seatledger.entrypoints.cli.demo import demo
 from seatledger.entrypoints.cli.errors import REFUSED, show_click_error
+from seatledger.entrypoints.cli.invoice import invoice
 from seatledger.entrypoints.cli.org import org
 from seatledger.entrypoints.cli.seat import seat
 from seatledger.entrypoints.cli.seats import seats
+from seatledger.entrypoints.cli.transfer import takeover, transfer
+from seatledger.entrypoints.cli.usage import usage
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -46,8 +52,10 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 @click.option(
     "--catalog",
     envvar="SEATLEDGER_CATALOG",
+    metavar="FILE",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Plan catalog file [env SEATLEDGER_CATALOG; default: the catalog shipped "
+    help="Plan catalog file (TOML), read when a command prices something; an invalid one "
+    "is refused as invalid-catalog [env SEATLEDGER_CATALOG; default: the catalog shipped "
     "with the package].",
 )
 @click.option(
@@ -95,13 +103,26 @@ cli.add_command(demo)
 cli.add_command(org)
 cli.add_command(seat)
 cli.add_command(seats)
+cli.add_command(admin)
+cli.add_command(contract)
+cli.add_command(transfer)
+cli.add_command(takeover)
+cli.add_command(usage)
+cli.add_command(bill)
+cli.add_command(invoice)
 
 
-def run(args: Sequence[str], prog_name: str = "seatledger") -> int:
-    """Run the command line on ``args`` and return the exit code (errors printed)."""
+def run(
+    args: Sequence[str], prog_name: str = "seatledger", *, services: Services | None = None
+) -> int:
+    """Run the command line on ``args`` and return the exit code (errors printed).
+
+    ``services`` replaces the database (in-process tests over an in-memory
+    ledger); ``--today`` still moves its clock.
+    """
     as_json = "--json" in args
     try:
-        result = cli.main(args=list(args), prog_name=prog_name, standalone_mode=False)
+        result = cli.main(args=list(args), prog_name=prog_name, standalone_mode=False, obj=services)
     except click.ClickException as error:
         return show_click_error(error, as_json=as_json)
     except click.exceptions.Exit as done:

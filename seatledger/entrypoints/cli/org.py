@@ -8,7 +8,7 @@ import click
 
 from seatledger.adapters.serialisation import to_json
 from seatledger.domain.organisation import Organisation
-from seatledger.domain.services import organisations, questions
+from seatledger.domain.services import contracts, organisations, questions
 from seatledger.entrypoints.cli.app import App, pass_app
 from seatledger.entrypoints.cli.errors import unwrap
 from seatledger.entrypoints.cli.output import emit_json, print_table, say
@@ -99,7 +99,10 @@ def list_(app: App) -> None:
 @click.argument("org_id", metavar="ORG")
 @pass_app
 def show(app: App, org_id: str) -> None:
-    """Show the organisation ORG and how many seats it pays for today.
+    """Show the organisation ORG, its subscription status and the seats it pays for today.
+
+    The subscription status is "active", "trial" or "no active subscription"
+    (no contract, or a trial ended without a plan).
 
     \b
     Example:
@@ -110,11 +113,25 @@ def show(app: App, org_id: str) -> None:
     found = unwrap(organisations.get_organisation(services, org_id))
     today = services.clock.today(found.timezone)
     active = unwrap(questions.count_on(services, found.id, today))
+    status = unwrap(contracts.contract_status(services, found.id))
+    in_force = status.contract
     if app.as_json:
         document = organisation_document(found)
-        document.update({"today": today.isoformat(), "active_seats": active})
+        document.update(
+            {
+                "today": today.isoformat(),
+                "active_seats": active,
+                "subscription": status.status.value,
+                "plan": in_force.plan if in_force else None,
+                "cadence": in_force.cadence.value if in_force else None,
+                "contract_version": in_force.version if in_force else None,
+            }
+        )
         emit_json(document)
         return
+    plan = "-"
+    if in_force is not None and in_force.plan is not None:
+        plan = f"{in_force.plan}, {in_force.cadence.value} (contract version {in_force.version})"
     print_table(
         ("field", "value"),
         [
@@ -124,6 +141,8 @@ def show(app: App, org_id: str) -> None:
             ("currency", found.currency),
             ("billing relationship", found.billing_relationship),
             (f"seats billable today ({today.isoformat()})", active),
+            ("subscription", status.status.value),
+            ("plan", plan),
         ],
     )
 

@@ -235,8 +235,9 @@ def history(app: App, seat_id: str) -> None:
     """Show every fact of SEAT and the intervals they add up to today.
 
     Each fact: its number, kind, effective date, recorded instant, actor,
-    reason, and what it supersedes or is superseded by. Then the active
-    intervals [from, until) and who pays over which dates.
+    reason, and what it supersedes or is superseded by; transfer facts also
+    the sending organisation and the request id. Then the active intervals
+    [from, until) and who pays over which dates.
 
     \b
     Example:
@@ -248,7 +249,19 @@ def history(app: App, seat_id: str) -> None:
         emit_json(history_document(found))
         return
     print_table(
-        ("#", "kind", "effective", "recorded", "actor", "org", "reason", "supersedes", "by"),
+        (
+            "#",
+            "kind",
+            "effective",
+            "recorded",
+            "actor",
+            "org",
+            "reason",
+            "supersedes",
+            "by",
+            "from",
+            "request",
+        ),
         [_history_row(entry) for entry in found.entries],
         title=f"seat {found.seat}: facts",
     )
@@ -286,6 +299,8 @@ def _history_row(entry: HistoryEntry) -> tuple[object, ...]:
         fact.reason,
         fact.supersedes,
         entry.superseded_by,
+        fact.from_org,
+        fact.request,
     )
 
 

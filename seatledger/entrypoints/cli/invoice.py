@@ -1,0 +1,217 @@
+"""``seatledger invoice``: list, show, explain, verify and export the evidence of invoices."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+import click
+from attrs import frozen
+
+from seatledger.adapters.serialisation import (
+    evidence_csv,
+    evidence_document,
+    invoice_document,
+    money,
+    verification_document,
+)
+from seatledger.domain.errors import LedgerError
+from seatledger.domain.invoice import Invoice
+from seatledger.domain.services import billing
+from seatledger.entrypoints.cli.app import App, pass_app, period_option
+from seatledger.entrypoints.cli.errors import refuse, unwrap
+from seatledger.entrypoints.cli.output import emit_json, print_table, say
+
+
+@frozen
+class InvoiceMismatch(LedgerError):
+    """``invoice verify`` found differences: the invoice does not prove itself."""
+
+    code: ClassVar[str] = "invoice-mismatch"
+    invoice: str
+    problems: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        return f"invoice {self.invoice} does not verify: " + "; ".join(self.problems)
+
+
+@click.group()
+def invoice() -> None:
+    """Look at issued invoices and prove them.
+
+    \b
+    Example:
+      seatledger invoice list --period 2025-09
+      seatledger invoice show INV-2025-09-north
+      seatledger invoice explain INV-2025-09-north
+      seatledger invoice verify INV-2025-09-north
+      seatledger invoice evidence INV-2025-09-north --format csv > evidence.csv
+    """
+
+
+@invoice.command("list")
+@click.option("--org", "org_id", metavar="ORG", help="Only this organisation's invoices.")
+@click.option("--period", "period_text", metavar="YYYY-MM", help="Only this period's invoices.")
+@pass_app
+def list_(app: App, org_id: str | None, period_text: str | None) -> None:
+    """List issued invoices, by period then organisation.
+
+    \b
+    Example:
+      seatledger invoice list
+      seatledger invoice list --org north --period 2025-09
+      seatledger --json invoice list --period 2025-09
+    """
+    period = period_option(period_text)
+    found = unwrap(billing.list_invoices(app.services(), org_id, period))
+    if app.as_json:
+        emit_json({"invoices": [invoice_document(i) for i in found]})
+        return
+    if not found:
+        say("no invoices issued" + (f" for {period}" if period else ""))
+        return
+    print_invoices(found)
+
+
+def print_invoices(found: Sequence[Invoice]) -> None:
+    print_table(
+        ("invoice", "org", "period", "counted on", "seats", "subtotal", "vat", "total", "issued"),
+        [
+            (
+                i.id,
+                i.org,
+                str(i.period),
+                i.evidence.reference_date,
+                len(i.evidence.seats),
+                money(i.subtotal, i.currency),
+                money(i.vat, i.currency),
+                f"{money(i.total, i.currency)} {i.currency}",
+                i.issued_at,
+            )
+            for i in found
+        ],
+    )
+
+
+def _find(app: App, invoice_id: str) -> Invoice:
+    return unwrap(billing.get_invoice(app.services(), invoice_id))
+
+
+@invoice.command("show")
+@click.argument("invoice_id", metavar="INVOICE")
+@pass_app
+def show(app: App, invoice_id: str) -> None:
+    """Show INVOICE: its lines and totals.
+
+    \b
+    Example:
+      seatledger invoice show INV-2025-09-north
+      seatledger --json invoice show INV-2025-09-north
+    """
+    found = _find(app, invoice_id)
+    if app.as_json:
+        emit_json(invoice_document(found))
+        return
+    print_invoice(found)
+
+
+def print_invoice(found: Invoice) -> None:
+    currency = found.currency
+    counted = found.evidence.reference_date
+    say(
+        f"invoice {found.id}: {found.org}, period {found.period}, {found.status.value}"
+        + (f", seats counted on {counted.isoformat()}" if counted else "")
+    )
+    print_table(
+        ("kind", "description", "quantity", "unit price", "amount"),
+        [
+            (
+                line.kind.value,
+                line.description,
+                line.quantity,
+                money(line.unit_price, currency),
+                money(line.amount, currency),
+            )
+            for line in found.lines
+        ],
+    )
+    say(f"subtotal     {money(found.subtotal, currency):>12} {currency}")
+    say(f"VAT {found.vat_rate:>5}%   {money(found.vat, currency):>12} {currency}")
+    say(f"total        {money(found.total, currency):>12} {currency}")
+    say(f"evidence hash {found.evidence_hash}")
+
+
+@invoice.command("explain")
+@click.argument("invoice_id", metavar="INVOICE")
+@pass_app
+def explain(app: App, invoice_id: str) -> None:
+    """Say where each line of INVOICE comes from, in words a client would accept.
+
+    \b
+    Example:
+      seatledger invoice explain INV-2025-09-xtra
+    """
+    found = _find(app, invoice_id)
+    lines = billing.explain(found)
+    if app.as_json:
+        emit_json({"invoice": found.id, "explanation": lines})
+        return
+    for line in lines:
+        say(line)
+
+
+@invoice.command("verify")
+@click.argument("invoice_id", metavar="INVOICE")
+@pass_app
+def verify(app: App, invoice_id: str) -> None:
+    """Check INVOICE: its hash, its seats recomputed as known at its cut, its lines.
+
+    Exit 0 if every check passes; exit 1 (invoice-mismatch) listing each
+    problem otherwise. With --json the checks are printed on stdout either
+    way, and a mismatch also as an error on stderr.
+
+    \b
+    Example:
+      seatledger invoice verify INV-2025-09-north
+      seatledger --json invoice verify INV-2025-09-north
+    """
+    verification = unwrap(billing.verify_invoice(app.services(), invoice_id))
+    if app.as_json:
+        emit_json(verification_document(verification))
+    elif verification.ok:
+        say(
+            f"{verification.invoice}: every check passed (content hash, seats recomputed as "
+            "known at the cut, lines recomputed from the frozen prices, adjustments)"
+        )
+    if not verification.ok:
+        refuse(InvoiceMismatch(verification.invoice, verification.problems))
+
+
+@invoice.command("evidence")
+@click.argument("invoice_id", metavar="INVOICE")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(("csv", "json")),
+    help="csv (the seats counted, for spreadsheets) or json (with the cut and hash) "
+    "[default: csv, or json with --json].",
+)
+@pass_app
+def evidence(app: App, invoice_id: str, format_: str | None) -> None:
+    """Export the seats INVOICE counted: seat, holder, kind, dates, paying org, add-ons.
+
+    The JSON also carries the "as known at" cut, the content hash, the usage
+    billed and the frozen prices.
+
+    \b
+    Example:
+      seatledger invoice evidence INV-2025-09-xtra --format csv > xtra-2025-09.csv
+      seatledger invoice evidence INV-2025-09-xtra --format json
+    """
+    found = _find(app, invoice_id)
+    chosen = format_ or ("json" if app.as_json else "csv")
+    if chosen == "json":
+        emit_json(evidence_document(found))
+    else:
+        click.echo(evidence_csv(found.evidence.seats), nl=False)
