@@ -744,3 +744,18 @@ class UnknownInvoice(LedgerError):
     @property
     def message(self) -> str:
         return f"there is no invoice {self.invoice!r} (see 'invoice list')"
+
+
+@frozen
+class CurrencyMismatch(LedgerError):
+    code: ClassVar[str] = "currency-mismatch"
+    org: str
+    currency: str
+    catalog_currency: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.org!r} is billed in {self.currency}, but the catalog prices in "
+            f"{self.catalog_currency}; bill it with a catalog in {self.currency}"
+        )

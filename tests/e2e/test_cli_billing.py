@@ -313,7 +313,7 @@ def test_a_backdated_correction_becomes_an_adjustment_on_the_next_invoice(cli: C
 def test_verify_explain_and_evidence_prove_an_invoice(cli: Cli):
     north_with_three_seats(cli)
     cli.ok("seat", "deactivate", "s1", "--on", "2025-12-01", today="2025-12-01")
-    invoice = issued(cli, "2025-09", "2025-09-30")
+    invoice = issued(cli, "2025-09", "2025-12-01")  # billed late, after the deactivation
     checks = cli.json("invoice", "verify", "INV-2025-09-north", today="2025-12-01")
     assert checks == {
         "invoice": "INV-2025-09-north",

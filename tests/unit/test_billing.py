@@ -402,3 +402,32 @@ def test_usage_during_a_trial_is_never_billed_and_the_invoice_still_verifies(
         date(2025, 9, 16), date(2025, 9, 30),
     )  # fmt: skip
     assert billing.verify_invoice(services, october.id).unwrap().ok
+
+
+def test_an_organisation_billed_in_another_currency_than_the_catalog_is_refused(
+    services: Services, clock: SimulatedDay
+) -> None:
+    contract(services)
+    activate(services, 1)
+    in_dollars = attrs.evolve(CATALOG, currency="USD")
+    clock.day = date(2025, 9, 30)
+    refused = billing.bill_run(services, in_dollars, SEPT)
+    assert code_of(refused) == "currency-mismatch"
+    assert "EUR" in refused.failure().message
+    assert billing.list_invoices(services).unwrap() == []
+
+
+def test_an_invoice_is_never_issued_before_what_the_ledger_already_knows(
+    services: Services, clock: SimulatedDay
+) -> None:
+    contract(services)
+    activate(services, 2)
+    clock.day = date(2025, 10, 20)
+    seats.activate(services, "late", "north", actor="admin").unwrap()
+    clock.day = date(2025, 9, 30)  # a --today earlier than the last recorded fact
+    assert code_of(billing.bill_run(services, CATALOG, SEPT)) == "clock-went-backwards"
+    clock.day = date(2025, 10, 20)
+    invoice = run(services, SEPT)
+    assert invoice.issued_at is not None
+    assert invoice.evidence.as_known_at is not None
+    assert invoice.issued_at > invoice.evidence.as_known_at

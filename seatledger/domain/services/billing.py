@@ -20,8 +20,9 @@ from returns.result import Failure, Result, Success
 from seatledger.domain import notifications
 from seatledger.domain.catalog import Catalog
 from seatledger.domain.contracts import Contract, contract_in_force
-from seatledger.domain.dates import Period
+from seatledger.domain.dates import Period, iso_instant
 from seatledger.domain.errors import (
+    CurrencyMismatch,
     LedgerError,
     NoContract,
     ReferenceDateNotReached,
@@ -47,6 +48,7 @@ from seatledger.domain.pricing import (
     price_sheet,
 )
 from seatledger.domain.queries import SeatRow
+from seatledger.domain.recording import assign_recorded_at
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
 from seatledger.domain.usage import UsageRecord
@@ -195,6 +197,15 @@ def bill_organisation(
     plan = catalog.plan(contract.plan)
     if isinstance(plan, Failure):
         return Failure(plan.failure())
+    if organisation.currency != catalog.currency:
+        return Failure(CurrencyMismatch(org, organisation.currency, catalog.currency))
+    issued_at = None
+    if not dry_run:
+        # Issuing is recorded like a fact: never before what the ledger already knows.
+        recorded = assign_recorded_at(services.clock, store.head())
+        if isinstance(recorded, Failure):
+            return Failure(recorded.failure())
+        issued_at = recorded.unwrap()
     issued = [i for i in store.invoices(org, None) if i.period < period]
     reference_date = contract.licence_reference_date(period)
     discount = catalog.discounts.get(contract.discount_code or "")
@@ -217,7 +228,7 @@ def bill_organisation(
         usage_window=window,
         adjustments=_adjustments(store, issued, known_at),
         as_known_at=known_at,
-        issued_at=None if dry_run else services.clock.now(),
+        issued_at=issued_at,
         status=InvoiceStatus.FORECAST if dry_run else InvoiceStatus.ISSUED,
     )
     if not invoice.lines:
@@ -372,7 +383,7 @@ def explain(invoice: Invoice) -> list[str]:
         )
     if evidence.as_known_at is not None:
         out.append(
-            f"The count uses everything recorded up to {evidence.as_known_at.isoformat()}; "
+            f"The count uses everything recorded up to {iso_instant(evidence.as_known_at)}; "
             "corrections recorded later appear as adjustments on a later invoice, never here."
         )
     for line in invoice.lines:
