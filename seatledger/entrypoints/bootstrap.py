@@ -21,7 +21,7 @@ rule each organisation is counted by (for the deadlines of transfer requests).
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Final
@@ -35,6 +35,7 @@ from seatledger.adapters.pin_hasher import ScryptPinHasher
 from seatledger.domain.catalog import Cadence, Catalog
 from seatledger.domain.errors import InvalidCatalog, LedgerError
 from seatledger.domain.identifiers import OrgId
+from seatledger.domain.notifications import Notifier
 from seatledger.domain.ports import Clock, PinHasher, UnitOfWork
 from seatledger.domain.reference_dates import MonthEnd, ReferenceDateRule
 from seatledger.domain.services import contracts, organisations
@@ -226,3 +227,51 @@ def _is_blank_sqlite(engine: Engine) -> bool:
     if engine.dialect.name != "sqlite":
         return False
     return not inspect(engine).get_table_names()
+
+
+@frozen
+class InvalidNotifierSetting(LedgerError):
+    """A notification setting in the environment that cannot be used."""
+
+    code: ClassVar[str] = "invalid-notifier-setting"
+    variable: str
+    problem: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.variable}: {self.problem}"
+
+
+def notifiers(environ: Mapping[str, str]) -> Result[list[Notifier], LedgerError]:
+    """The channels messages go out on, from the environment.
+
+    The log (standard error) always; e-mail when ``SEATLEDGER_SMTP_HOST`` is
+    set (with ``SEATLEDGER_SMTP_PORT``, ``SEATLEDGER_SMTP_FROM``, and
+    ``SEATLEDGER_SMTP_USER``/``SEATLEDGER_SMTP_PASSWORD`` over
+    ``SEATLEDGER_SMTP_STARTTLS=1``); webhooks always (each organisation's
+    contact names its URL and secret).
+    """
+    from seatledger.adapters.notify import LogNotifier, SmtpNotifier, WebhookNotifier
+
+    chosen: list[Notifier] = [LogNotifier(), WebhookNotifier()]
+    host = environ.get("SEATLEDGER_SMTP_HOST")
+    if host:
+        port_text = environ.get("SEATLEDGER_SMTP_PORT", "25")
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            return Failure(
+                InvalidNotifierSetting("SEATLEDGER_SMTP_PORT", f"{port_text!r} is not a port")
+            )
+        try:
+            chosen.append(
+                SmtpNotifier(
+                    host,
+                    int(port_text),
+                    environ.get("SEATLEDGER_SMTP_FROM", "seatledger@localhost"),
+                    starttls=environ.get("SEATLEDGER_SMTP_STARTTLS", "") in ("1", "true", "yes"),
+                    username=environ.get("SEATLEDGER_SMTP_USER") or None,
+                    password=environ.get("SEATLEDGER_SMTP_PASSWORD") or None,
+                )
+            )
+        except ValueError as exc:
+            return Failure(InvalidNotifierSetting("SEATLEDGER_SMTP_*", str(exc)))
+    return Success(chosen)

@@ -36,6 +36,22 @@ class InvoiceMismatch(LedgerError):
         return f"invoice {self.invoice} does not verify: " + "; ".join(self.problems)
 
 
+@frozen
+class InvoicesMismatch(LedgerError):
+    """``invoice verify --all`` found invoices that do not prove themselves."""
+
+    code: ClassVar[str] = "invoice-mismatch"
+    checked: int
+    failures: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @property
+    def message(self) -> str:
+        listed = "; ".join(
+            f"{invoice} ({', '.join(problems)})" for invoice, problems in self.failures
+        )
+        return f"{len(self.failures)} of {self.checked} invoices do not verify: {listed}"
+
+
 @click.group()
 def invoice() -> None:
     """Look at issued invoices and prove them.
@@ -46,6 +62,7 @@ def invoice() -> None:
       seatledger invoice show INV-2025-09-north
       seatledger invoice explain INV-2025-09-north
       seatledger invoice verify INV-2025-09-north
+      seatledger invoice verify --all
       seatledger invoice evidence INV-2025-09-north --format csv > evidence.csv
     """
 
@@ -162,20 +179,35 @@ def explain(app: App, invoice_id: str) -> None:
 
 
 @invoice.command("verify")
-@click.argument("invoice_id", metavar="INVOICE")
+@click.argument("invoice_id", metavar="[INVOICE]", required=False)
+@click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help="Verify every issued invoice: one line each, then a summary.",
+)
 @pass_app
-def verify(app: App, invoice_id: str) -> None:
-    """Check INVOICE: its hash, its seats recomputed as known at its cut, its lines.
+def verify(app: App, invoice_id: str | None, every: bool) -> None:
+    """Check INVOICE (or --all): its hash, its seats recomputed as known at its cut, its lines.
 
     Exit 0 if every check passes; exit 1 (invoice-mismatch) listing each
     problem otherwise. With --json the checks are printed on stdout either
-    way, and a mismatch also as an error on stderr.
+    way, and a mismatch also as an error on stderr. With --all every issued
+    invoice is recomputed; the JSON is {"checked", "verified", "failed":
+    [INVOICE, ...], "invoices": [checks, ...]}.
 
     \b
     Example:
       seatledger invoice verify INV-2025-09-north
       seatledger --json invoice verify INV-2025-09-north
+      seatledger invoice verify --all
     """
+    if every == (invoice_id is not None):
+        raise click.UsageError("give one INVOICE, or --all (not both)")
+    if every:
+        verify_all(app)
+        return
+    assert invoice_id is not None
     verification = unwrap(billing.verify_invoice(app.services(), invoice_id))
     if app.as_json:
         emit_json(verification_document(verification))
@@ -186,6 +218,38 @@ def verify(app: App, invoice_id: str) -> None:
         )
     if not verification.ok:
         refuse(InvoiceMismatch(verification.invoice, verification.problems))
+
+
+def verify_all(app: App) -> None:
+    """``invoice verify --all``: recompute every issued invoice, report each and sum up."""
+    services = app.services()
+    found = unwrap(billing.list_invoices(services))
+    checks = [unwrap(billing.verify_invoice(services, i.id)) for i in found]
+    failed = [c for c in checks if not c.ok]
+    if app.as_json:
+        emit_json(
+            {
+                "checked": len(checks),
+                "verified": len(checks) - len(failed),
+                "failed": [c.invoice for c in failed],
+                "invoices": [verification_document(c) for c in checks],
+            }
+        )
+    else:
+        for check in checks:
+            say(
+                f"{check.invoice}: "
+                + ("ok" if check.ok else "MISMATCH: " + "; ".join(check.problems))
+            )
+        if not checks:
+            say("no invoices issued: nothing to verify")
+        else:
+            say(
+                f"{len(checks) - len(failed)} of {len(checks)} invoices verified"
+                + (f", {len(failed)} failed" if failed else "")
+            )
+    if failed:
+        refuse(InvoicesMismatch(len(checks), tuple((c.invoice, c.problems) for c in failed)))
 
 
 @invoice.command("evidence")

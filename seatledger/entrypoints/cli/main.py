@@ -19,6 +19,7 @@ from seatledger.entrypoints.cli.database import init
 from seatledger.entrypoints.cli.demo import demo
 from seatledger.entrypoints.cli.errors import REFUSED, show_click_error
 from seatledger.entrypoints.cli.invoice import invoice
+from seatledger.entrypoints.cli.notify import notify, remind
 from seatledger.entrypoints.cli.org import org
 from seatledger.entrypoints.cli.seat import seat
 from seatledger.entrypoints.cli.seats import seats
@@ -110,6 +111,8 @@ cli.add_command(takeover)
 cli.add_command(usage)
 cli.add_command(bill)
 cli.add_command(invoice)
+cli.add_command(notify)
+cli.add_command(remind)
 
 
 def run(

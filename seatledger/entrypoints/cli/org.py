@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
 
 from seatledger.adapters.serialisation import to_json
 from seatledger.domain.organisation import Organisation
-from seatledger.domain.services import contracts, organisations, questions
+from seatledger.domain.services import contracts, notify, organisations, questions
 from seatledger.entrypoints.cli.app import App, pass_app
 from seatledger.entrypoints.cli.errors import unwrap
 from seatledger.entrypoints.cli.output import emit_json, print_table, say
@@ -20,7 +21,7 @@ def org() -> None:
 
     \b
     Example:
-      seatledger org add xtra --name "Xtra Lease" --timezone America/Chicago --currency USD
+      seatledger org add xtra --name "Xtra Lease" --timezone America/Chicago
       seatledger org list
       seatledger --json org show xtra
     """
@@ -54,7 +55,7 @@ def add(
 
     \b
     Example:
-      seatledger org add xtra --name "Xtra Lease" --timezone America/Chicago --currency USD
+      seatledger org add xtra --name "Xtra Lease" --timezone America/Chicago
       seatledger org add guests --name "Guest school" --no-billing-relationship
     """
     added = unwrap(
@@ -150,3 +151,66 @@ def show(app: App, org_id: str) -> None:
 def organisation_document(organisation: Organisation) -> dict[str, Any]:
     document: dict[str, Any] = to_json(organisation)
     return document
+
+
+WEBHOOK_SECRET_VARIABLE = "SEATLEDGER_WEBHOOK_SECRET"
+
+
+@org.command("contact")
+@click.argument("org_id", metavar="ORG")
+@click.option("--email", "emails", multiple=True, metavar="ADDRESS", help="Replaces the list.")
+@click.option("--webhook-url", default=None, metavar="URL", help="Where webhooks are POSTed.")
+@click.option(
+    "--webhook-secret",
+    "new_secret",
+    is_flag=True,
+    help=f"Set the webhook signing secret, read from {WEBHOOK_SECRET_VARIABLE} or a hidden "
+    "prompt (never an argument).",
+)
+@pass_app
+def contact(
+    app: App, org_id: str, emails: tuple[str, ...], webhook_url: str | None, new_secret: bool
+) -> None:
+    """Where ORG's notifications go: e-mail addresses and a signed webhook.
+
+    Without options, shows the contact. The webhook secret (16 characters or
+    more) signs every POST with HMAC-SHA256; it is never printed.
+
+    \b
+    Example:
+      seatledger org contact north --email billing@north.example --email cfo@north.example
+      SEATLEDGER_WEBHOOK_SECRET=… seatledger org contact north \\
+          --webhook-url https://lms.north.example/hooks/seatledger --webhook-secret
+      seatledger org contact north
+    """
+    secret = None
+    if new_secret or (webhook_url is not None and WEBHOOK_SECRET_VARIABLE in os.environ):
+        secret = os.environ.get(WEBHOOK_SECRET_VARIABLE) or click.prompt(
+            "webhook secret", hide_input=True, confirmation_prompt=True, err=True, type=str
+        )
+    if emails or webhook_url is not None or secret is not None:
+        found = unwrap(
+            notify.set_contact(
+                app.services(),
+                org_id,
+                emails=list(emails) if emails else None,
+                webhook_url=webhook_url,
+                webhook_secret=secret,
+            )
+        )
+    else:
+        found = unwrap(notify.get_contact(app.services(), org_id))
+    shown = {
+        "org": found.org,
+        "emails": list(found.emails),
+        "webhook_url": found.webhook_url,
+        "webhook_secret": "set" if found.webhook_secret else None,
+    }
+    if app.as_json:
+        emit_json(shown)
+        return
+    say(f"{found.org}: e-mail {', '.join(found.emails) or '-'}")
+    say(
+        f"webhook {found.webhook_url or '-'}"
+        + (" (secret set, never shown)" if found.webhook_secret else "")
+    )

@@ -1,0 +1,129 @@
+"""Notifications from the command line: contacts, the outbox, delivery and reminders."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+
+import pytest
+from conftest import Cli
+from local_servers import LOOPBACK, EphemeralController, Receiver, Recorder, start
+
+SECRET = "north-webhook-secret-0123456789"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[EphemeralController, Recorder]]:
+    recorder = Recorder()
+    controller = start(recorder)
+    yield controller, recorder
+    controller.stop()
+
+
+@pytest.fixture
+def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    receiver = Receiver()
+    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
+    thread.start()
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+@pytest.fixture
+def clinics(cli: Cli) -> Cli:
+    cli.ok("org", "add", "north", "--name", "North Clinic", today="2025-10-01")
+    cli.ok("org", "add", "south", "--name", "South Clinic", today="2025-10-01")
+    cli.ok("seat", "activate", "p-17", "--org", "north", today="2025-10-01")
+    return cli
+
+
+def test_a_contact_takes_addresses_and_a_webhook_whose_secret_is_never_shown(
+    clinics: Cli,
+) -> None:
+    clinics.env["SEATLEDGER_WEBHOOK_SECRET"] = SECRET
+    shown = clinics.json(
+        "org", "contact", "north", "--email", "billing@north.example",
+        "--webhook-url", "https://north.example/hook", "--webhook-secret", today="2025-10-01",
+    )  # fmt: skip
+    assert shown == {
+        "org": "north",
+        "emails": ["billing@north.example"],
+        "webhook_url": "https://north.example/hook",
+        "webhook_secret": "set",
+    }
+    outcome = clinics("org", "contact", "north", today="2025-10-01")
+    assert SECRET not in outcome.out + outcome.err
+    assert "secret set, never shown" in outcome.out
+
+
+def test_a_webhook_without_a_secret_is_refused(clinics: Cli) -> None:
+    clinics.refused(
+        "invalid-text", "org", "contact", "north", "--webhook-url", "https://n.example/h",
+        today="2025-10-01",
+    )  # fmt: skip
+
+
+def test_a_transfer_request_waits_in_the_outbox_until_delivered_by_email_and_webhook(
+    clinics: Cli, smtp: tuple[EphemeralController, Recorder], receiver: Receiver
+) -> None:
+    controller, recorder = smtp
+    clinics.ok("org", "contact", "south", "--email", "billing@south.example", today="2025-10-01")
+    clinics.env["SEATLEDGER_WEBHOOK_SECRET"] = SECRET
+    clinics.ok(
+        "org", "contact", "south", "--webhook-url", receiver.url, "--webhook-secret",
+        today="2025-10-01",
+    )  # fmt: skip
+    request = clinics.ok("transfer", "request", "p-17", "--to", "south", today="2025-10-02")
+    request_id = request.splitlines()[0].strip()
+    pending = clinics.json("notify", "list", "--status", "pending", today="2025-10-02")
+    assert [m["id"] for m in pending["messages"]] == [f"transfer-requested:{request_id}"]
+    clinics.env.update(
+        {"SEATLEDGER_SMTP_HOST": LOOPBACK, "SEATLEDGER_SMTP_PORT": str(controller.port),
+         "SEATLEDGER_SMTP_FROM": "billing@vendor.example"}
+    )  # fmt: skip
+    report = clinics.json("notify", "deliver", today="2025-10-02")
+    assert (report["attempted"], report["delivered"]) == (1, 1)
+    assert report["messages"][0]["channels"] == ["email", "log", "webhook"]
+    [mail] = recorder.received()
+    assert mail["X-Seatledger-Message-Id"] == f"transfer-requested:{request_id}"
+    assert "awaits your approval" in mail.get_content()
+    [(_, headers, body)] = receiver.requests
+    assert json.loads(body)["id"] == f"transfer-requested:{request_id}"
+    assert headers["X-Seatledger-Signature"].startswith("sha256=")
+    again = clinics.json("notify", "deliver", today="2025-10-02")
+    assert again["attempted"] == 0
+
+
+def test_reminders_on_the_first_of_the_month_are_sent_once_however_often_remind_runs(
+    clinics: Cli,
+) -> None:
+    first = clinics.json("remind", today="2025-11-01")
+    assert [m["id"] for m in first["due"]] == ["review-seats:north:2025-11-01"]
+    assert first["new"] == 1
+    assert first["delivery"]["delivered"] == 1
+    second = clinics.json("remind", today="2025-11-01")
+    assert second["new"] == 0
+    assert second["delivery"]["attempted"] == 0
+
+
+def test_a_pending_request_is_reminded_three_days_before_the_month_end(clinics: Cli) -> None:
+    clinics.ok("transfer", "request", "p-17", "--to", "south", today="2025-10-20")
+    quiet = clinics.json("remind", "--no-deliver", today="2025-10-27")
+    assert quiet["due"] == []
+    due = clinics.json("remind", "--no-deliver", today="2025-10-28")
+    assert [(m["kind"], m["org"]) for m in due["due"]] == [("pending-transfers", "north")]
+
+
+def test_a_bad_days_before_is_refused(clinics: Cli) -> None:
+    clinics.refused("invalid-text", "remind", "--days-before", "40", today="2025-10-28")
+
+
+def test_every_notify_command_explains_itself_with_an_example(cli: Cli) -> None:
+    for args in (("notify", "--help"), ("notify", "deliver", "--help"),
+                 ("notify", "list", "--help"), ("remind", "--help"),
+                 ("org", "contact", "--help")):  # fmt: skip
+        assert "Example:" in cli.ok(*args)
