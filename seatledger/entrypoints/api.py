@@ -1,0 +1,800 @@
+"""The embedding API: seatledger's use cases as methods of one object, for host systems.
+
+A host back end (an LMS, a practice-management system) opens a ledger with
+``connect`` and calls its methods with plain Python values::
+
+    import seatledger
+
+    with seatledger.connect("sqlite:////var/lib/lms/seats.db", actor="lms") as ledger:
+        ledger.add_organisation("acme", "Acme Care")
+        ledger.activate("learner-17", "acme", holder="Ada Lovelace", actor="admin@acme")
+        ledger.seats_on("acme", date(2026, 9, 30)).count
+
+Error style (decision 0009): a business refusal raises ``LedgerRefused``,
+which carries the domain's ``LedgerError`` value (``error``, ``code``,
+``message``). Nothing was changed when it is raised. Any other exception is
+a bug or an infrastructure failure (the database is unreachable, say).
+
+Threads: one ``Ledger`` per process is the intended use. It shares one
+database engine (a pool of connections) and gives each thread its own unit
+of work, so request handlers on several threads may call it at once; the
+database's write lock orders the writers. ``in_memory()`` ledgers serialise
+their calls with a lock. Creating a ledger per request also works but pays
+for opening the engine each time.
+
+The acting person: every method that records a fact takes ``actor=``; when
+it is left out, the ``actor`` given to ``connect`` is recorded. The actor is
+stored on the fact and shown by ``history``. PINs are arguments (a host has
+its own secure input); they are hashed or checked and never logged, stored
+or returned.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Final, TypeVar
+
+from attrs import frozen
+from returns.result import Failure, Result
+
+from seatledger.adapters.csv_import import parse_row
+from seatledger.adapters.notify import LogNotifier
+from seatledger.domain.admins import Admin
+from seatledger.domain.catalog import Cadence, Catalog
+from seatledger.domain.contracts import Contract, PaymentMethod
+from seatledger.domain.dates import Period, parse_date
+from seatledger.domain.errors import ImportRejected, LedgerError, RowProblem
+from seatledger.domain.invoice import Invoice
+from seatledger.domain.notifications import Contact, Notifier
+from seatledger.domain.organisation import Organisation
+from seatledger.domain.outbox import DeliveryStatus, OutboxEntry
+from seatledger.domain.ports import Clock, PinHasher, UnitOfWork
+from seatledger.domain.queries import RangeMode
+from seatledger.domain.reminders import ReminderPolicy
+from seatledger.domain.seat import SeatFact, SeatKind
+from seatledger.domain.services import (
+    admins,
+    billing,
+    contracts,
+    imports,
+    notify,
+    organisations,
+    questions,
+    seats,
+    transfers,
+)
+from seatledger.domain.services.billing import RunReport, Verification
+from seatledger.domain.services.context import Services
+from seatledger.domain.services.contracts import ContractStatus, ContractTerms
+from seatledger.domain.services.imports import ImportRow, ImportSummary
+from seatledger.domain.services.notify import DeliveryReport, ReminderReport
+from seatledger.domain.services.questions import SeatsAnswer
+from seatledger.domain.services.seats import SeatHistory
+from seatledger.domain.services.transfers import RequestView
+from seatledger.domain.transfers import TransferRequest
+from seatledger.domain.usage import UsageRecord
+from seatledger.entrypoints import bootstrap
+
+__all__ = [
+    "DEFAULT_ACTOR",
+    "Ledger",
+    "LedgerRefused",
+    "NewSeat",
+    "connect",
+    "in_memory",
+    "over",
+]
+
+DEFAULT_ACTOR: Final = "host"
+NOTIFY_LOGGER: Final = "seatledger.notify"
+
+T = TypeVar("T")
+Day = date | str
+PeriodLike = Period | str
+
+
+class LedgerRefused(Exception):
+    """A business rule refused the call; nothing was changed.
+
+    ``error`` is the domain's refusal value (its class says which rule, its
+    fields the offending values); ``code`` is stable for matching, and
+    ``message`` names the offending value in words a user can act on.
+    """
+
+    def __init__(self, error: LedgerError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+    @property
+    def code(self) -> str:
+        return self.error.code
+
+    @property
+    def message(self) -> str:
+        return self.error.message
+
+    def __repr__(self) -> str:
+        return f"LedgerRefused({self.code!r}: {self.message!r})"
+
+
+@frozen
+class NewSeat:
+    """A seat to import with its past: plain values, checked like a row of an import file."""
+
+    seat: str
+    org: str
+    activated_on: date
+    deactivated_on: date | None = None
+    kind: SeatKind | str = SeatKind.REGULAR
+    holder: str = ""
+    addons: Iterable[str] = ()
+
+
+def _ok(result: Result[T, LedgerError]) -> T:
+    """The value of a use case's result, or ``LedgerRefused`` with its refusal."""
+    if isinstance(result, Failure):
+        raise LedgerRefused(result.failure())
+    return result.unwrap()
+
+
+def _day(value: Day) -> date:
+    """A business date: a ``date`` (not a ``datetime``) or an ISO ``YYYY-MM-DD`` string."""
+    if isinstance(value, datetime):
+        raise TypeError(
+            "a business date is a datetime.date, not a datetime: convert the instant to a date "
+            "in the organisation's time zone first"
+        )
+    if isinstance(value, date):
+        return value
+    return _ok(parse_date(value))
+
+
+def _maybe_day(value: Day | None) -> date | None:
+    return None if value is None else _day(value)
+
+
+def _period(value: PeriodLike) -> Period:
+    return value if isinstance(value, Period) else _ok(Period.parse(value))
+
+
+def _decimal(value: Decimal | str | int | None, what: str) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, float | bool):
+        raise TypeError(f"{what} must be a Decimal (or str/int), never a float")
+    return Decimal(value)
+
+
+def _kind(value: SeatKind | str) -> SeatKind:
+    return value if isinstance(value, SeatKind) else _ok(SeatKind.parse(value))
+
+
+class _Backend:
+    """What every view of one database shares: units of work, the catalog, the PIN hasher."""
+
+    def __init__(
+        self,
+        make_uow: Callable[[], UnitOfWork],
+        *,
+        close: Callable[[], None],
+        catalog: Path | None,
+        serialise: bool,
+        database: str,
+        created: bool,
+    ) -> None:
+        self._make_uow = make_uow
+        self._close: Callable[[], None] | None = close
+        self._catalog_path = catalog
+        self._catalog: Catalog | None = None
+        self._pins: PinHasher | None = None
+        self._local = threading.local()
+        self._lock: AbstractContextManager[object] = (
+            threading.RLock() if serialise else nullcontext()
+        )
+        self.database = database
+        self.created = created
+
+    def uow(self) -> UnitOfWork:
+        """This thread's unit of work (a unit of work holds one transaction at a time)."""
+        found: UnitOfWork | None = getattr(self._local, "uow", None)
+        if found is None:
+            found = self._make_uow()
+            self._local.uow = found
+        return found
+
+    @contextmanager
+    def call(self) -> Iterator[None]:
+        if self._close is None:
+            raise RuntimeError("this ledger is closed")
+        with self._lock:
+            yield
+
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            settings = bootstrap.Settings(catalog=self._catalog_path)
+            self._catalog = _ok(bootstrap.catalog_for(settings))
+        return self._catalog
+
+    def pins(self) -> PinHasher:
+        if self._pins is None:
+            self._pins = bootstrap.pin_hasher()
+        return self._pins
+
+    def close(self) -> None:
+        if self._close is not None:
+            self._close()
+            self._close = None
+
+
+class Ledger:
+    """A seat ledger: its use cases as methods taking plain Python values.
+
+    Made by ``connect``, ``in_memory`` or ``over``. Writes record ``actor``
+    (default: the one given when the ledger was made). Refusals raise
+    ``LedgerRefused``. Use it as a context manager, or call ``close``.
+    """
+
+    def __init__(self, backend: _Backend, clock: Clock, actor: str, *, owner: bool) -> None:
+        self._backend = backend
+        self._clock = clock
+        self.actor = actor
+        self._owner = owner
+
+    # --- life cycle -------------------------------------------------------------
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the database connections (a view made by ``with_today`` leaves them open)."""
+        if self._owner:
+            self._backend.close()
+
+    def __repr__(self) -> str:
+        return f"Ledger({self._backend.database!r}, actor={self.actor!r})"
+
+    @property
+    def database(self) -> str:
+        """The database's URL, without its password."""
+        return self._backend.database
+
+    @property
+    def created(self) -> bool:
+        """True if ``connect`` set up a fresh SQLite database."""
+        return self._backend.created
+
+    def with_today(self, day: Day) -> Ledger:
+        """The same ledger on a simulated day (back-fills, replaying events, tests).
+
+        Effective dates default to ``day`` and facts are recorded on it. The
+        view shares this ledger's database; closing it does nothing.
+        """
+        return Ledger(self._backend, bootstrap.clock_for(_day(day)), self.actor, owner=False)
+
+    def with_actor(self, actor: str) -> Ledger:
+        """The same ledger recording ``actor`` by default (e.g. one per request's user)."""
+        return Ledger(self._backend, self._clock, actor, owner=False)
+
+    def _run(self, use_case: Callable[[Services], Result[T, LedgerError]]) -> T:
+        with self._backend.call():
+            return _ok(use_case(Services(uow=self._backend.uow(), clock=self._clock)))
+
+    def _plain(self, use_case: Callable[[Services], T]) -> T:
+        with self._backend.call():
+            return use_case(Services(uow=self._backend.uow(), clock=self._clock))
+
+    def _who(self, actor: str | None) -> str:
+        return self.actor if actor is None else actor
+
+    # --- organisations --------------------------------------------------------------
+    def add_organisation(
+        self,
+        org: str,
+        name: str,
+        *,
+        timezone: str = "Europe/Amsterdam",
+        currency: str = "EUR",
+        billing_relationship: bool = True,
+    ) -> Organisation:
+        """Register a client organisation (its time zone decides its calendar)."""
+        return self._run(
+            lambda s: organisations.add_organisation(
+                s, org, name, timezone, currency, billing_relationship
+            )
+        )
+
+    def organisation(self, org: str) -> Organisation:
+        return self._run(lambda s: organisations.get_organisation(s, org))
+
+    def organisations(self) -> list[Organisation]:
+        return list(self._plain(organisations.list_organisations))
+
+    # --- a seat's life -----------------------------------------------------------------
+    def activate(
+        self,
+        seat: str,
+        org: str,
+        *,
+        on: Day | None = None,
+        kind: SeatKind | str = SeatKind.REGULAR,
+        holder: str = "",
+        addons: Iterable[str] = (),
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> SeatFact:
+        """Open a new seat billed to ``org`` from ``on`` (default: today in the org's zone).
+
+        A backdated ``on`` needs a ``reason``; a future one is refused.
+        """
+        day, seat_kind = _maybe_day(on), _kind(kind)
+        return self._run(
+            lambda s: seats.activate(
+                s,
+                seat,
+                org,
+                actor=self._who(actor),
+                on=day,
+                kind=seat_kind,
+                holder=holder,
+                addons=tuple(addons),
+                reason=reason,
+            )
+        )
+
+    def deactivate(
+        self,
+        seat: str,
+        *,
+        on: Day | None = None,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> SeatFact:
+        """End the seat's active interval on ``on``: it is not billed for ``on`` itself."""
+        day = _maybe_day(on)
+        return self._run(
+            lambda s: seats.deactivate(s, seat, actor=self._who(actor), on=day, reason=reason)
+        )
+
+    def complete(
+        self,
+        seat: str,
+        *,
+        on: Day | None = None,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> SeatFact:
+        """Mark the seat's training completed on ``on``: billing stops as for a deactivation."""
+        day = _maybe_day(on)
+        return self._run(
+            lambda s: seats.complete(s, seat, actor=self._who(actor), on=day, reason=reason)
+        )
+
+    def reactivate(
+        self,
+        seat: str,
+        *,
+        on: Day | None = None,
+        reason: str | None = None,
+        kind: SeatKind | str | None = None,
+        holder: str | None = None,
+        addons: Iterable[str] | None = None,
+        actor: str | None = None,
+    ) -> SeatFact:
+        """Open a new active interval for a deactivated or completed seat."""
+        day = _maybe_day(on)
+        seat_kind = None if kind is None else _kind(kind)
+        new_addons = None if addons is None else tuple(addons)
+        return self._run(
+            lambda s: seats.reactivate(
+                s,
+                seat,
+                actor=self._who(actor),
+                on=day,
+                reason=reason,
+                kind=seat_kind,
+                holder=holder,
+                addons=new_addons,
+            )
+        )
+
+    def correct(
+        self, seat: str, seq: int, *, on: Day, reason: str, actor: str | None = None
+    ) -> SeatFact:
+        """Record that fact ``seq`` really happened on ``on`` (the old fact stays in history)."""
+        day = _day(on)
+        return self._run(
+            lambda s: seats.correct(s, seat, seq, on=day, actor=self._who(actor), reason=reason)
+        )
+
+    def retract(self, seat: str, seq: int, *, reason: str, actor: str | None = None) -> SeatFact:
+        """Record that fact ``seq`` never happened (it stays in history, marked retracted)."""
+        return self._run(
+            lambda s: seats.retract(s, seat, seq, actor=self._who(actor), reason=reason)
+        )
+
+    def history(self, seat: str) -> SeatHistory:
+        """Every fact of a seat (with its actor and reason), and its timeline today."""
+        return self._run(lambda s: seats.history(s, seat))
+
+    def import_seats(
+        self, rows: Iterable[NewSeat], *, source: str = "api", actor: str | None = None
+    ) -> ImportSummary:
+        """Import seats new to the ledger with their past; one bad row rejects them all."""
+        checked: list[ImportRow] = []
+        problems: list[RowProblem] = []
+        for line, row in enumerate(rows, start=1):
+            kind = row.kind.value if isinstance(row.kind, SeatKind) else row.kind
+            parsed = parse_row(
+                line,
+                {
+                    "seat": row.seat,
+                    "org": row.org,
+                    "activated_on": _day(row.activated_on).isoformat(),
+                    "deactivated_on": (
+                        "" if row.deactivated_on is None else _day(row.deactivated_on).isoformat()
+                    ),
+                    "kind": kind,
+                    "holder": row.holder,
+                    "addons": ";".join(row.addons),
+                },
+            )
+            if isinstance(parsed, Failure):
+                problems.extend(parsed.failure())
+            else:
+                checked.append(parsed.unwrap())
+        if problems:
+            raise LedgerRefused(ImportRejected(source, tuple(problems)))
+        return self._run(
+            lambda s: imports.import_seats(s, checked, source=source, actor=self._who(actor))
+        )
+
+    # --- questions ---------------------------------------------------------------------
+    def seats_on(self, org: str, on: Day, *, known_at: datetime | None = None) -> SeatsAnswer:
+        """The seats ``org`` pays for on ``on``, each with its activation and deactivation date.
+
+        ``known_at`` (timezone-aware) answers as the ledger stood at that instant.
+        """
+        day = _day(on)
+        return self._run(lambda s: questions.seats_on(s, org, day, known_at))
+
+    def seats_within(
+        self,
+        org: str,
+        first: Day,
+        last: Day,
+        *,
+        mode: RangeMode | str = RangeMode.OVERLAPPING,
+        known_at: datetime | None = None,
+    ) -> SeatsAnswer:
+        """The seats billed to ``org`` on any day (``overlapping``) or every day
+        (``throughout``) of ``[first, last]``."""
+        start, end = _day(first), _day(last)
+        chosen = mode if isinstance(mode, RangeMode) else RangeMode(mode)
+        return self._run(lambda s: questions.seats_within(s, org, start, end, chosen, known_at))
+
+    def count_on(self, org: str, on: Day, *, known_at: datetime | None = None) -> int:
+        """How many seats ``org`` pays for on ``on``."""
+        day = _day(on)
+        return self._run(lambda s: questions.count_on(s, org, day, known_at))
+
+    # --- admins and transfers --------------------------------------------------------------
+    def add_admin(self, org: str, admin: str, pin: str) -> Admin:
+        """Give ``org`` an admin with a personal PIN (kept only as a salted scrypt hash)."""
+        pins = self._backend.pins()
+        return self._run(lambda s: admins.add_admin(s, pins, org, admin, pin))
+
+    def admins(self, org: str) -> list[Admin]:
+        return list(self._run(lambda s: admins.list_admins(s, org)))
+
+    def unlock_admin(self, org: str, admin: str, *, by: str, pin: str) -> Admin:
+        """Another admin of ``org`` (``by``, with their own PIN) unlocks a locked admin."""
+        pins = self._backend.pins()
+        return self._run(lambda s: admins.unlock_admin(s, pins, org, admin, by=by, pin=pin))
+
+    def request_transfer(
+        self,
+        seat: str,
+        to: str,
+        *,
+        expires_in_days: int | None = None,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> TransferRequest:
+        """The paying organisation asks ``to`` to take over the seat's billing."""
+        return self._run(
+            lambda s: transfers.request_transfer(
+                s, seat, to, actor=self._who(actor), expires_in_days=expires_in_days, reason=reason
+            )
+        )
+
+    def approve(
+        self,
+        request: str,
+        *,
+        admin: str,
+        pin: str,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> TransferRequest:
+        """The receiver approves with an admin's PIN: it pays from today on."""
+        pins = self._backend.pins()
+        return self._run(
+            lambda s: transfers.approve(
+                s, pins, request, admin=admin, pin=pin, actor=self._who(actor), reason=reason
+            )
+        )
+
+    def reject(
+        self,
+        request: str,
+        *,
+        admin: str,
+        pin: str,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> TransferRequest:
+        """The receiver declines with an admin's PIN: the sender keeps paying."""
+        pins = self._backend.pins()
+        return self._run(
+            lambda s: transfers.reject(
+                s, pins, request, admin=admin, pin=pin, actor=self._who(actor), reason=reason
+            )
+        )
+
+    def withdraw(
+        self, request: str, *, reason: str | None = None, actor: str | None = None
+    ) -> TransferRequest:
+        """The sender takes its pending request back."""
+        return self._run(
+            lambda s: transfers.withdraw(s, request, actor=self._who(actor), reason=reason)
+        )
+
+    def take_over(
+        self,
+        seat: str,
+        by: str,
+        *,
+        admin: str,
+        pin: str,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> SeatFact:
+        """An admin of ``by`` takes over the seat's billing at once, on their own consent."""
+        pins = self._backend.pins()
+        return self._run(
+            lambda s: transfers.take_over(
+                s, pins, seat, by, admin=admin, pin=pin, actor=self._who(actor), reason=reason
+            )
+        )
+
+    def transfers(self, org: str | None = None, *, pending_only: bool = False) -> list[RequestView]:
+        """Requests sent or received by ``org`` (all if None), with status and deadline."""
+
+        def listed(s: Services) -> Result[Sequence[RequestView], LedgerError]:
+            rules = bootstrap.reference_rules(s)
+            return transfers.list_requests(
+                s, org, pending_only=pending_only, reference_rule_of=rules
+            )
+
+        return list(self._run(listed))
+
+    def expire_transfers(self, *, actor: str | None = None) -> list[TransferRequest]:
+        """Expire pending requests past their last day."""
+        return list(self._run(lambda s: transfers.expire_due(s, actor=self._who(actor))))
+
+    # --- contracts and usage -----------------------------------------------------------------
+    def set_contract(
+        self,
+        org: str,
+        *,
+        plan: str | None = None,
+        cadence: Cadence | str | None = None,
+        reference: str | None = None,
+        year_start: str | None = None,
+        count_days_before: int | None = None,
+        licensed: int | None = None,
+        overage_price: Decimal | str | int | None = None,
+        vat_percent: Decimal | str | int | None = None,
+        trial_until: Day | None = None,
+        payment_method: PaymentMethod | str | None = None,
+        discount_code: str | None = None,
+        effective_from: PeriodLike | None = None,
+        actor: str | None = None,
+    ) -> Contract:
+        """Append a contract version; terms left out keep their current values."""
+        terms = ContractTerms(
+            plan=plan,
+            cadence=None if cadence is None else Cadence(cadence),
+            reference=reference,
+            year_start=year_start,
+            count_days_before=count_days_before,
+            licensed=licensed,
+            overage_price=_decimal(overage_price, "overage_price"),
+            vat_percent=_decimal(vat_percent, "vat_percent"),
+            trial_until=_maybe_day(trial_until),
+            payment_method=None if payment_method is None else PaymentMethod(payment_method),
+            discount_code=discount_code,
+            effective_from=None if effective_from is None else _period(effective_from),
+        )
+        catalog = self._backend.catalog()
+        return self._run(
+            lambda s: contracts.set_contract(s, catalog, org, terms, actor=self._who(actor))
+        )
+
+    def contract(self, org: str) -> ContractStatus:
+        """The contract in force this period, its versions and the subscription status."""
+        return self._run(lambda s: contracts.contract_status(s, org))
+
+    def record_usage(
+        self,
+        org: str,
+        kind: str,
+        *,
+        quantity: int = 1,
+        on: Day | None = None,
+        actor: str | None = None,
+    ) -> UsageRecord:
+        """Record usage (new dossiers, paid questionnaires), billed in arrears."""
+        catalog = self._backend.catalog()
+        day = _maybe_day(on)
+        return self._run(
+            lambda s: contracts.record_usage(
+                s, catalog, org, kind, quantity=quantity, on=day, actor=self._who(actor)
+            )
+        )
+
+    # --- billing and proof ---------------------------------------------------------------------
+    def bill_run(
+        self, period: PeriodLike, *, org: str | None = None, dry_run: bool = False
+    ) -> RunReport:
+        """Bill ``period`` (``YYYY-MM``) for every organisation or one; idempotent.
+
+        ``dry_run`` computes the invoices as a forecast and stores nothing.
+        """
+        chosen = _period(period)
+        catalog = self._backend.catalog()
+        return self._run(lambda s: billing.bill_run(s, catalog, chosen, org=org, dry_run=dry_run))
+
+    def invoices(self, org: str | None = None, period: PeriodLike | None = None) -> list[Invoice]:
+        chosen = None if period is None else _period(period)
+        return list(self._run(lambda s: billing.list_invoices(s, org, chosen)))
+
+    def invoice(self, invoice: str) -> Invoice:
+        return self._run(lambda s: billing.get_invoice(s, invoice))
+
+    def verify(self, invoice: str) -> Verification:
+        """Recompute an issued invoice from history as known at its cut; check its hash."""
+        return self._run(lambda s: billing.verify_invoice(s, invoice))
+
+    def explain(self, invoice: str) -> list[str]:
+        """Each line of an invoice and where it comes from, in words a client would accept."""
+        return billing.explain(self.invoice(invoice))
+
+    # --- notifications --------------------------------------------------------------------------
+    def set_contact(
+        self,
+        org: str,
+        *,
+        emails: Sequence[str] | None = None,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+    ) -> Contact:
+        """Where ``org``'s notifications go; options left out keep their values."""
+        return self._run(
+            lambda s: notify.set_contact(
+                s, org, emails=emails, webhook_url=webhook_url, webhook_secret=webhook_secret
+            )
+        )
+
+    def contact(self, org: str) -> Contact:
+        return self._run(lambda s: notify.get_contact(s, org))
+
+    def remind(self, policy: ReminderPolicy | None = None) -> ReminderReport:
+        """Enqueue today's reminders (re-running on the same day enqueues nothing new)."""
+        chosen = policy if policy is not None else notify.DEFAULT_POLICY
+        return self._run(lambda s: notify.remind(s, chosen))
+
+    def deliver(
+        self, notifiers: Sequence[Notifier] | None = None, *, limit: int = 100
+    ) -> DeliveryReport:
+        """Deliver the outbox messages due now (default: to the ``seatledger.notify`` logger)."""
+        chosen = (
+            notifiers if notifiers is not None else [LogNotifier(logging.getLogger(NOTIFY_LOGGER))]
+        )
+        return self._plain(lambda s: notify.deliver_due(s, chosen, limit=limit))
+
+    def outbox(
+        self, status: DeliveryStatus | None = None, *, limit: int = 100
+    ) -> list[OutboxEntry]:
+        return list(self._plain(lambda s: notify.outbox(s, status, limit)))
+
+
+def connect(
+    url: str | None = None,
+    *,
+    today: date | None = None,
+    catalog: Path | None = None,
+    actor: str = DEFAULT_ACTOR,
+    create: bool = True,
+) -> Ledger:
+    """Open the ledger in a database and return it.
+
+    ``url`` is a SQLAlchemy URL or a path to a SQLite file (default:
+    ``./seatledger.db``). A fresh or missing SQLite file gets the schema when
+    ``create`` is true; any database at an older schema is refused
+    (``LedgerRefused`` with code ``database-not-initialised``): upgrade it with
+    ``seatledger init``. ``today`` simulates a day (default: the real clock);
+    ``catalog`` is a plan catalog TOML file (default: the shipped one).
+    """
+    from seatledger.adapters.sql import SqlUnitOfWork
+
+    db_url = bootstrap.database_url(url)
+    if not create and db_url.startswith("sqlite:///") and not _sqlite_file_exists(db_url):
+        raise LedgerRefused(bootstrap.DatabaseNotReady(db_url, None))
+    settings = bootstrap.Settings(db_url=db_url, today=today, actor=actor, catalog=catalog)
+    opened = _ok(bootstrap.open_services(settings))
+    uow = opened.services.uow
+    if not isinstance(uow, SqlUnitOfWork):  # pragma: no cover - bootstrap opens SQL only
+        opened.close()
+        raise TypeError(f"expected a SQL unit of work, got {uow!r}")
+    engine = uow.engine
+    backend = _Backend(
+        lambda: SqlUnitOfWork(engine),
+        close=opened.close,
+        catalog=catalog,
+        serialise=False,
+        database=opened.database,
+        created=opened.created,
+    )
+    return Ledger(backend, opened.services.clock, actor, owner=True)
+
+
+def in_memory(
+    today: date | None = None, *, catalog: Path | None = None, actor: str = DEFAULT_ACTOR
+) -> Ledger:
+    """A ledger in memory, for a host's unit tests: same rules, nothing stored on disk."""
+    services = bootstrap.in_memory_services(today)
+    return over(services.uow, today=today, catalog=catalog, actor=actor, database="memory")
+
+
+def over(
+    uow: UnitOfWork,
+    *,
+    today: date | None = None,
+    catalog: Path | None = None,
+    actor: str = DEFAULT_ACTOR,
+    database: str = "custom",
+) -> Ledger:
+    """A ledger over a unit of work of your own (e.g. a repository over a host's tables).
+
+    Calls are serialised with a lock, since one unit of work holds one
+    transaction at a time.
+    """
+    backend = _Backend(
+        lambda: uow,
+        close=lambda: None,
+        catalog=catalog,
+        serialise=True,
+        database=database,
+        created=False,
+    )
+    return Ledger(backend, bootstrap.clock_for(today), actor, owner=True)
+
+
+def _sqlite_file_exists(url: str) -> bool:
+    path = url.removeprefix("sqlite:///")
+    return path in ("", ":memory:") or Path(path).exists()
