@@ -1,4 +1,4 @@
-"""The command line as a user runs it, on real SQLite files.
+"""Driving the `seatledger` command line in tests: in-process by default, or as subprocesses.
 
 ``Cli`` runs ``seatledger`` with the environment a user would set
 (``SEATLEDGER_DB``, ``SEATLEDGER_ACTOR``) and returns the exit code, stdout

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Cli, write_csv
+from cli_driver import Cli, write_csv
 
 INVOICE_KEYS = {
     "invoice",

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import Cli, write_csv
+from cli_driver import Cli, write_csv
 
 HEADER = "seat,org,activated_on,deactivated_on,kind,holder,addons"
 ON = "2017-09-01"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Cli
+from cli_driver import Cli
 
 
 def seats_on(cli: Cli, on: str, *known_at: str) -> dict[str, str | None]:

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from conftest import Cli
+from cli_driver import Cli
 from local_servers import LOOPBACK, EphemeralController, Receiver, Recorder, start
 
 SECRET = "north-webhook-secret-0123456789"

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Cli, run_process
+from cli_driver import Cli, run_process
 
 ANSI = re.compile(r"\x1b\[")
 COMMANDS = [
@@ -22,6 +22,7 @@ COMMANDS = [
     ["org", "add"],
     ["org", "list"],
     ["org", "show"],
+    ["org", "contact"],
     ["seat"],
     ["seat", "activate"],
     ["seat", "deactivate"],
@@ -57,6 +58,10 @@ COMMANDS = [
     ["invoice", "explain"],
     ["invoice", "verify"],
     ["invoice", "evidence"],
+    ["notify"],
+    ["notify", "deliver"],
+    ["notify", "list"],
+    ["remind"],
 ]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Cli, write_csv
+from cli_driver import Cli, write_csv
 
 LAST_DAY = "2017-10-17"
 

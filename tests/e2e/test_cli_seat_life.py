@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Cli
+from cli_driver import Cli
 
 
 def test_init_creates_the_schema_then_says_it_is_up_to_date(cli: Cli):

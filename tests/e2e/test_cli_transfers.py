@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_driver import Cli
 from click.testing import CliRunner
-from conftest import Cli
 
 from seatledger.entrypoints.bootstrap import in_memory_services
 from seatledger.entrypoints.cli.main import cli as seatledger

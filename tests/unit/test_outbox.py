@@ -216,3 +216,15 @@ def test_outbox_entries_keep_the_message_they_were_given(services: Services) -> 
     assert entry.message == original
     assert attrs.evolve(entry, attempts=1).message is original
     assert entry.enqueued_at.date() == date(2025, 10, 1)
+
+
+def test_on_a_simulated_day_every_message_of_that_day_is_due_the_same_day() -> None:
+    from seatledger.adapters.clock import SimulatedDay
+
+    services = Services(InMemoryUnitOfWork(), SimulatedDay(date(2025, 10, 1)))
+    add_organisation(services, "north", "North Clinic").unwrap()
+    add_organisation(services, "south", "South Clinic").unwrap()
+    seats.activate(services, "p-1", "north", actor="nora").unwrap()
+    transfers.request_transfer(services, "p-1", "south", actor="nora").unwrap()  # 00:00:00.000003
+    log = RecordingNotifier(Channel.LOG)
+    assert notify.deliver_due(services, [log]).delivered == 1

@@ -149,9 +149,12 @@ def deliver_due(
     once its lease has run out (at-least-once).
     """
     now = services.clock.now()
+    # Due is everything up to the latest instant the clock stands for: on a simulated
+    # day, messages recorded after its midnight are due that same day.
+    due_by = services.clock.latest()
     by_channel = {n.channel: n for n in notifiers}
     with services.uow.transaction(write=True) as store:
-        claimed = list(store.claim_due(now, now + schedule.lease, limit))
+        claimed = list(store.claim_due(due_by, due_by + schedule.lease, limit))
         services.uow.commit()
     finished: list[OutboxEntry] = []
     for entry in claimed:
