@@ -27,7 +27,7 @@ from seatledger.domain.errors import (
     UnknownDiscountCode,
     UnknownUsageKind,
 )
-from seatledger.domain.money import HUNDRED, ZERO
+from seatledger.domain.money import HUNDRED, ZERO, minor_unit
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.recording import assign_recorded_at
 from seatledger.domain.reference_dates import YearStart, parse_reference_rule
@@ -37,6 +37,12 @@ from seatledger.domain.services.seats import check_actor_and_reason
 from seatledger.domain.usage import UsageRecord
 
 MAX_USAGE_QUANTITY = 1_000_000
+MAX_LICENSED = 1_000_000_000
+
+
+def _in_minor_units(amount: Decimal, currency: str) -> bool:
+    """True if ``amount`` needs no more decimals than the currency's minor unit."""
+    return amount == amount.quantize(minor_unit(currency))
 
 
 @frozen
@@ -72,12 +78,23 @@ def _check_terms(contract: Contract, catalog: Catalog) -> Result[Contract, Ledge
         return Failure(InvalidContract("year start", "an annual contract needs --year-start MM-DD"))
     if not 0 <= contract.count_days_before <= 366:
         return Failure(InvalidContract("count days before", "must be from 0 to 366"))
-    if contract.licensed is not None and contract.licensed < 0:
-        return Failure(InvalidContract("licensed", f"{contract.licensed} is negative"))
+    if contract.licensed is not None and not 0 <= contract.licensed <= MAX_LICENSED:
+        return Failure(
+            InvalidContract("licensed", f"{contract.licensed} is not from 0 to {MAX_LICENSED}")
+        )
     if (contract.licensed is None) != (contract.overage_price is None):
         return Failure(InvalidContract("overage", "give --licensed and --overage-price together"))
     if contract.overage_price is not None and contract.overage_price < ZERO:
         return Failure(InvalidContract("overage price", "must not be negative"))
+    if contract.overage_price is not None and not _in_minor_units(
+        contract.overage_price, catalog.currency
+    ):
+        return Failure(
+            InvalidContract(
+                "overage price",
+                f"{contract.overage_price} has more decimals than {catalog.currency} has",
+            )
+        )
     if not ZERO <= contract.vat_percent <= HUNDRED:
         return Failure(InvalidContract("VAT", f"{contract.vat_percent}% is not from 0 to 100"))
     if contract.discount_code is not None and contract.discount_code not in catalog.discounts:

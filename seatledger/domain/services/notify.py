@@ -148,7 +148,6 @@ def deliver_due(
     loses at most the record of an attempt, and the message is sent again
     once its lease has run out (at-least-once).
     """
-    now = services.clock.now()
     # Due is everything up to the latest instant the clock stands for: on a simulated
     # day, messages recorded after its midnight are due that same day.
     due_by = services.clock.latest()

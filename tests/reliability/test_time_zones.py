@@ -1,0 +1,105 @@
+"""Time: an invoice falls due at midnight of the reference date in the organisation's own zone.
+
+Three organisations in the zones the issue names, each counted at month end.
+The real clock (a ``FixedClock`` here) is moved to one microsecond before,
+and to exactly, local midnight of the reference date: before, the run says
+"reference date not reached"; at midnight it issues. Lord Howe is checked
+just after its half-hour daylight-saving change (5 October 2025), Juneau
+just after its fall-back (2 November 2025). The machine's own ``TZ`` is set
+to each zone in turn: it must not matter.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from reliability_support import Cli, write_import
+from returns.result import Failure, Success
+
+from seatledger.adapters.clock import FixedClock
+from seatledger.domain.dates import Period
+from seatledger.domain.errors import ReferenceDateNotReached
+from seatledger.domain.services import billing
+from seatledger.domain.services.context import Services
+from seatledger.entrypoints.bootstrap import Settings, catalog_for, open_services
+
+ZONES = {"kiri": "Pacific/Kiritimati", "howe": "Australia/Lord_Howe", "juneau": "America/Juneau"}
+# (org, period, local midnight of the month-end reference date, in UTC)
+DUE = [
+    ("kiri", Period(2025, 9), datetime(2025, 9, 29, 10, 0, tzinfo=UTC)),  # UTC+14
+    ("howe", Period(2025, 10), datetime(2025, 10, 30, 13, 0, tzinfo=UTC)),  # UTC+11 (DST)
+    ("juneau", Period(2025, 11), datetime(2025, 11, 30, 9, 0, tzinfo=UTC)),  # UTC-9 (no DST)
+]
+
+
+@pytest.fixture(params=list(ZONES.values()))
+def machine_zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    zone: str = request.param
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    yield zone  # type: ignore[misc]
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_billing_falls_due_at_local_midnight_in_each_organisations_zone(
+    tmp_path: Path, machine_zone: str
+):
+    db = tmp_path / "ledger.db"
+    cli = Cli(db)
+    rows = []
+    for org, zone in ZONES.items():
+        cli.ok("org", "add", org, "--name", org, "--timezone", zone, today="2025-09-01")
+        cli.ok("contract", "set", org, "--plan", "standard", "--cadence", "monthly",
+               today="2025-09-01")  # fmt: skip
+        rows += [f"{org}-1,{org},2025-09-01,,,a", f"{org}-2,{org},2025-09-01,,,b"]
+    cli.ok("seat", "import", str(write_import(tmp_path / "s.csv", rows)), today="2025-09-01")
+    # Seat changes on the days the clocks change, and on a reference date itself, each
+    # recorded after the previous billing (recorded instants never go backwards).
+    changes: dict[str, list[tuple[list[str], str]]] = {
+        "howe": [(["seat", "deactivate", "howe-2", "--on", "2025-10-05"], "2025-10-05")],
+        "juneau": [
+            (["seat", "activate", "juneau-3", "--org", "juneau", "--on", "2025-11-02"],
+             "2025-11-02"),
+            (["seat", "deactivate", "juneau-2", "--on", "2025-11-30"], "2025-11-30"),
+        ],
+    }  # fmt: skip
+    catalog = catalog_for(Settings()).unwrap()
+    opened = open_services(Settings(db_url=f"sqlite:///{db}")).unwrap()
+    try:
+        for org, period, midnight in DUE:
+            for command, day in changes.get(org, []):
+                cli.ok(*command, today=day)
+            clock = FixedClock(midnight - timedelta(microseconds=1))
+            # One microsecond before local midnight it is still the day before, there.
+            assert clock.today(ZONES[org]) == period.last_day - timedelta(days=1)
+            services = Services(uow=opened.services.uow, clock=clock)
+            early = billing.bill_run(services, catalog, period, org=org)
+            assert isinstance(early, Failure), (org, early)
+            assert isinstance(early.failure(), ReferenceDateNotReached)
+            clock.set(midnight)
+            on_time = billing.bill_run(services, catalog, period, org=org)
+            assert isinstance(on_time, Success), (org, on_time)
+            [outcome] = on_time.unwrap().outcomes
+            assert outcome.outcome is billing.Outcome.ISSUED
+    finally:
+        opened.close()
+    counted = {
+        org: len(
+            cli.json("invoice", "evidence", f"INV-{period}-{org}", "--format", "json")["seats"]
+        )
+        for org, period, _ in DUE
+    }
+    # howe-2 left on 5 October (before 31 October); juneau-2 leaves on 30 November itself,
+    # so it is not counted on that day; juneau-3 joined on the fall-back day.
+    assert counted == {"kiri": 2, "howe": 1, "juneau": 2}
+    assert cli.json("invoice", "verify", "--all")["failed"] == []
+
+
+def test_month_ends_in_the_organisations_zone_are_the_calendar_month_ends():
+    assert Period(2024, 2).last_day == date(2024, 2, 29)
+    assert Period(2025, 2).last_day == date(2025, 2, 28)
+    assert Period(2025, 10).last_day == date(2025, 10, 31)
