@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from reliability_support import Cli, billable_orgs, run_workers, snapshot, url_of
 from returns.result import Success
-from sqlalchemy.exc import OperationalError
 
 from seatledger.adapters.sql import engine as engine_module
 from seatledger.domain.dates import Period
@@ -246,13 +245,6 @@ def test_a_writer_waits_for_a_short_lock_instead_of_failing(tmp_path: Path):
     assert snapshot(db).seat_facts == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OperationalError,
-    reason="BUG: a write lock held longer than the busy timeout surfaces as a traceback "
-    "'sqlite3.OperationalError: database is locked [SQL: BEGIN IMMEDIATE]' "
-    "(seatledger/adapters/sql/engine.py _on_begin), not as a clean refusal",
-)
 def test_a_lock_held_past_the_busy_timeout_is_a_clean_refusal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -268,4 +260,5 @@ def test_a_lock_held_past_the_busy_timeout_is_a_clean_refusal(
         holder.join()
     assert outcome.code == 1
     assert "Traceback" not in outcome.err
+    assert outcome.error()["code"] == "database-busy"
     assert snapshot(db).seat_facts == 0

@@ -15,12 +15,15 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from seatledger.adapters.sql.engine import WRITE_OPTION
 from seatledger.adapters.sql.locks import take_write_lock
 from seatledger.adapters.sql.migrate import require_current
 from seatledger.adapters.sql.repository import SqlLedger
+from seatledger.adapters.store_errors import StoreBusy
+
+BEGIN_ATTEMPTS = 3
 
 
 class SqlUnitOfWork:
@@ -41,15 +44,8 @@ class SqlUnitOfWork:
     def transaction(self, *, write: bool) -> Iterator[SqlLedger]:
         if self._conn is not None:
             raise RuntimeError("a transaction is already open on this unit of work")
-        conn = self.engine.connect()
+        conn = self._begin(write)
         try:
-            if write:
-                conn.execution_options(**{WRITE_OPTION: True})
-            elif conn.dialect.name == "postgresql":
-                conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-            conn.begin()
-            if write:
-                take_write_lock(conn)
             self._conn, self._write = conn, write
             try:
                 yield SqlLedger(conn)
@@ -65,6 +61,34 @@ class SqlUnitOfWork:
                     conn.rollback()
             finally:
                 conn.close()
+
+    def _begin(self, write: bool) -> Connection:
+        """A connection in a new transaction, holding the write lock for a write.
+
+        SQLite waits up to its busy timeout for another writer; if the lock is
+        still held, the attempt is repeated a bounded number of times, then
+        ``StoreBusy`` says so instead of a driver error.
+        """
+        for attempt in range(1, BEGIN_ATTEMPTS + 1):
+            conn = self.engine.connect()
+            try:
+                if write:
+                    conn.execution_options(**{WRITE_OPTION: True})
+                elif conn.dialect.name == "postgresql":
+                    conn.execution_options(
+                        isolation_level="REPEATABLE READ", postgresql_readonly=True
+                    )
+                conn.begin()
+                if write:
+                    take_write_lock(conn)
+                return conn
+            except OperationalError as exc:
+                conn.close()
+                if "database is locked" not in str(exc.orig):
+                    raise
+                if attempt == BEGIN_ATTEMPTS:
+                    raise StoreBusy(BEGIN_ATTEMPTS) from exc
+        raise AssertionError("unreachable")
 
     def commit(self) -> None:
         if self._conn is None or not self._write:

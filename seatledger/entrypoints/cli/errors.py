@@ -8,11 +8,13 @@ changed; 2 usage error. With ``--json`` an error is ``{"error": {"code",
 from __future__ import annotations
 
 import json
-from typing import IO, Any, NoReturn, TypeVar
+from typing import IO, Any, ClassVar, NoReturn, TypeVar
 
 import click
+from attrs import frozen
 from returns.result import Failure, Result
 
+from seatledger.adapters.store_errors import StoreBusy
 from seatledger.domain.errors import LedgerError
 
 T = TypeVar("T")
@@ -70,3 +72,21 @@ def show_click_error(error: click.ClickException, *, as_json: bool) -> int:
         code = "usage-error" if isinstance(error, click.UsageError) else "error"
         click.echo(error_document(code, error.format_message()), err=True)
     return error.exit_code
+
+
+@frozen
+class DatabaseBusy(LedgerError):
+    """The store's write lock stayed held by another process: nothing was changed."""
+
+    code: ClassVar[str] = "database-busy"
+    detail: str
+
+    @property
+    def message(self) -> str:
+        return self.detail
+
+
+def show_store_busy(error: StoreBusy, *, as_json: bool) -> int:
+    """A busy database is refused like a business failure: exit 1, code and message."""
+    Refused(DatabaseBusy(str(error)), as_json=as_json).show()
+    return REFUSED

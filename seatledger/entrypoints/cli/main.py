@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from seatledger.adapters.store_errors import StoreBusy
 from seatledger.domain.services.context import Services
 from seatledger.entrypoints.bootstrap import Settings, database_url, default_actor
 from seatledger.entrypoints.cli.admin import admin
@@ -17,7 +18,7 @@ from seatledger.entrypoints.cli.bill import bill
 from seatledger.entrypoints.cli.contract import contract
 from seatledger.entrypoints.cli.database import init
 from seatledger.entrypoints.cli.demo import demo
-from seatledger.entrypoints.cli.errors import REFUSED, show_click_error
+from seatledger.entrypoints.cli.errors import REFUSED, show_click_error, show_store_busy
 from seatledger.entrypoints.cli.invoice import invoice
 from seatledger.entrypoints.cli.notify import notify, remind
 from seatledger.entrypoints.cli.org import org
@@ -133,6 +134,8 @@ def run(
     except click.Abort:
         click.echo("Aborted!", err=True)
         return REFUSED
+    except StoreBusy as busy:
+        return show_store_busy(busy, as_json=as_json)
     except BrokenPipeError:
         # The reader stopped early (`seatledger seats ... | head`): not a failure of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
