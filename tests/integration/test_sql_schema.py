@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from seatledger.adapters.sql import (
@@ -38,7 +38,7 @@ def test_a_new_database_has_no_revision_until_it_is_upgraded(bare_engine: Engine
     assert schema_revision(bare_engine) is None
     assert not is_current(bare_engine)
     upgrade(bare_engine)
-    assert schema_revision(bare_engine) == head_revision() == "0003"
+    assert schema_revision(bare_engine) == head_revision() == "0004"
     assert is_current(bare_engine)
 
 
@@ -148,3 +148,39 @@ def test_a_postgresql_write_transaction_holds_the_advisory_lock(postgres_url: st
         assert "alembic_version" in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def _span(
+    conn: Connection, seat: str, start: str, end: str | None, known_until: int | None
+) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO billing_spans (seat_id, org_id, start_on, end_on, activated_on, "
+            "holder, seat_kind, addons, known_from, known_until) VALUES (:seat, 'o', :start, "
+            ":end, :start, 'h', 'regular', '[]', 1, :until)"
+        ),
+        {
+            "seat": seat,
+            "start": date.fromisoformat(start),
+            "end": date.fromisoformat(end) if end else None,
+            "until": known_until,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("2026-01-15", "2026-02-01"), ("2025-12-01", None), ("2026-01-31", "2026-03-01")],
+)
+def test_the_database_refuses_overlapping_current_spans_of_one_seat(
+    engine: Engine, start: str, end: str | None
+) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO organisations VALUES ('o', 'O', 'UTC', 'EUR', true, 0)"))
+        _span(conn, "s1", "2026-01-01", "2026-02-01", None)
+        # Adjacent (half-open), another seat, or no longer known: all allowed.
+        _span(conn, "s1", "2026-02-01", None, None)
+        _span(conn, "s2", "2026-01-01", None, None)
+        _span(conn, "s1", "2026-01-10", None, 5)
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        _span(conn, "s1", start, end, None)
