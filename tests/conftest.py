@@ -1,4 +1,4 @@
-"""Shared fixtures: a private PostgreSQL schema per test, when a server is named."""
+"""Shared fixtures: a private PostgreSQL schema per test, and local SMTP and webhook servers."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from local_servers import smtp_server, webhook_receiver
 from sqlalchemy import create_engine, make_url, text
 
 POSTGRES_ENV = "SEATLEDGER_TEST_POSTGRES_URL"
+# Real local servers (SMTP, webhooks) for any test that asks for them.
+__all__ = ["postgres_url", "smtp_server", "webhook_receiver"]
 
 
 @pytest.fixture

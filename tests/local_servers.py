@@ -9,10 +9,12 @@ import asyncio
 import email
 import email.policy
 import threading
+from collections.abc import Iterator
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
@@ -97,3 +99,25 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/seatledger"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[EphemeralController, Recorder]]:
+    """A local SMTP server that keeps what it receives."""
+    recorder = Recorder()
+    controller = start(recorder)
+    yield controller, recorder
+    controller.stop()
+
+
+@pytest.fixture
+def webhook_receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+    """A local webhook receiver, reached directly whatever proxy the environment names."""
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    receiver = Receiver()
+    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
+    thread.start()
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()

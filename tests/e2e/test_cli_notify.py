@@ -3,34 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 
 import pytest
 from cli_driver import Cli
-from local_servers import LOOPBACK, EphemeralController, Receiver, Recorder, start
+from local_servers import LOOPBACK, EphemeralController, Receiver, Recorder
 
 SECRET = "north-webhook-secret-0123456789"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[EphemeralController, Recorder]]:
-    recorder = Recorder()
-    controller = start(recorder)
-    yield controller, recorder
-    controller.stop()
-
-
-@pytest.fixture
-def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
-    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    receiver = Receiver()
-    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
-    thread.start()
-    yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
 
 
 @pytest.fixture
@@ -68,13 +46,13 @@ def test_a_webhook_without_a_secret_is_refused(clinics: Cli) -> None:
 
 
 def test_a_transfer_request_waits_in_the_outbox_until_delivered_by_email_and_webhook(
-    clinics: Cli, smtp: tuple[EphemeralController, Recorder], receiver: Receiver
+    clinics: Cli, smtp_server: tuple[EphemeralController, Recorder], webhook_receiver: Receiver
 ) -> None:
-    controller, recorder = smtp
+    controller, recorder = smtp_server
     clinics.ok("org", "contact", "south", "--email", "billing@south.example", today="2025-10-01")
     clinics.env["SEATLEDGER_WEBHOOK_SECRET"] = SECRET
     clinics.ok(
-        "org", "contact", "south", "--webhook-url", receiver.url, "--webhook-secret",
+        "org", "contact", "south", "--webhook-url", webhook_receiver.url, "--webhook-secret",
         today="2025-10-01",
     )  # fmt: skip
     request = clinics.ok("transfer", "request", "p-17", "--to", "south", today="2025-10-02")
@@ -91,7 +69,7 @@ def test_a_transfer_request_waits_in_the_outbox_until_delivered_by_email_and_web
     [mail] = recorder.received()
     assert mail["X-Seatledger-Message-Id"] == f"transfer-requested:{request_id}"
     assert "awaits your approval" in mail.get_content()
-    [(_, headers, body)] = receiver.requests
+    [(_, headers, body)] = webhook_receiver.requests
     assert json.loads(body)["id"] == f"transfer-requested:{request_id}"
     assert headers["X-Seatledger-Signature"].startswith("sha256=")
     again = clinics.json("notify", "deliver", today="2025-10-02")

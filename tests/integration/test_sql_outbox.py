@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from local_servers import LOOPBACK, EphemeralController, Receiver, Recorder, start
+from local_servers import LOOPBACK, EphemeralController, Receiver, Recorder
 
 from seatledger.adapters.clock import FixedClock
 from seatledger.adapters.notify import LogNotifier, SmtpNotifier, WebhookNotifier, verify_signature
@@ -23,26 +21,6 @@ from seatledger.domain.services.organisations import add_organisation
 
 PINS = ScryptPinHasher(log2_n=4)
 SECRET = "north-webhook-secret-0123456789"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[EphemeralController, Recorder]]:
-    recorder = Recorder()
-    controller = start(recorder)
-    yield controller, recorder
-    controller.stop()
-
-
-@pytest.fixture
-def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
-    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    receiver = Receiver()
-    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
-    thread.start()
-    yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
 
 
 @pytest.fixture
@@ -83,12 +61,14 @@ def test_a_rolled_back_transaction_sends_nothing(ledger: Services) -> None:
 
 def test_every_message_reaches_email_webhook_and_log_with_its_id_and_signature(
     ledger: Services,
-    smtp: tuple[EphemeralController, Recorder],
-    receiver: Receiver,
+    smtp_server: tuple[EphemeralController, Recorder],
+    webhook_receiver: Receiver,
 ) -> None:
-    controller, recorder = smtp
+    controller, recorder = smtp_server
     notify.set_contact(ledger, "south", emails=["billing@south.example"]).unwrap()
-    notify.set_contact(ledger, "north", webhook_url=receiver.url, webhook_secret=SECRET).unwrap()
+    notify.set_contact(
+        ledger, "north", webhook_url=webhook_receiver.url, webhook_secret=SECRET
+    ).unwrap()
     request = transfers.request_transfer(ledger, "p-17", "south", actor="nora").unwrap()
     transfers.approve(ledger, PINS, request.id, admin="sam", pin="4821", actor="sam").unwrap()
     log = io.StringIO()
@@ -102,7 +82,7 @@ def test_every_message_reaches_email_webhook_and_log_with_its_id_and_signature(
     [mail] = recorder.received()
     assert mail["X-Seatledger-Message-Id"] == f"transfer-requested:{request.id}"
     assert mail["To"] == "billing@south.example"
-    [(_, headers, body)] = receiver.requests
+    [(_, headers, body)] = webhook_receiver.requests
     payload = json.loads(body)
     assert payload["id"] == f"transfer-approved:{request.id}"
     assert payload["kind"] == MessageKind.TRANSFER_APPROVED.value
@@ -115,9 +95,11 @@ def test_every_message_reaches_email_webhook_and_log_with_its_id_and_signature(
 
 
 def test_a_message_claimed_by_a_deliverer_that_died_is_delivered_after_its_lease(
-    ledger: Services, clock: FixedClock, receiver: Receiver
+    ledger: Services, clock: FixedClock, webhook_receiver: Receiver
 ) -> None:
-    notify.set_contact(ledger, "south", webhook_url=receiver.url, webhook_secret=SECRET).unwrap()
+    notify.set_contact(
+        ledger, "south", webhook_url=webhook_receiver.url, webhook_secret=SECRET
+    ).unwrap()
     transfers.request_transfer(ledger, "p-17", "south", actor="nora").unwrap()
     now = clock.now()
     with ledger.uow.transaction(write=True) as store:
@@ -126,7 +108,7 @@ def test_a_message_claimed_by_a_deliverer_that_died_is_delivered_after_its_lease
     assert notify.deliver_due(ledger, [WebhookNotifier(timeout=5)]).attempted == 0
     clock.advance(timedelta(minutes=5))
     assert notify.deliver_due(ledger, [WebhookNotifier(timeout=5)]).delivered == 1
-    assert len(receiver.requests) == 1
+    assert len(webhook_receiver.requests) == 1
 
 
 def test_reminders_enqueued_twice_on_the_same_day_are_kept_once(

@@ -9,59 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from attrs import frozen
+from cli_driver import OWN_VARIABLES, Outcome, environment
 from sqlalchemy import create_engine, text
 
 from seatledger.entrypoints.cli.main import run
 
-# The user's environment must not leak into the tests.
-OWN_VARIABLES = (
-    "SEATLEDGER_DB",
-    "SEATLEDGER_TODAY",
-    "SEATLEDGER_ACTOR",
-    "SEATLEDGER_CATALOG",
-    "SEATLEDGER_PIN",
-)
 CLI_MODULE = "seatledger.entrypoints.cli.main"
-
-
-@frozen
-class Outcome:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-    def error(self) -> dict[str, str]:
-        document: dict[str, dict[str, str]] = json.loads(self.err)
-        return document["error"]
-
-
-@contextlib.contextmanager
-def environment(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in (*OWN_VARIABLES, *values)}
-    for key in OWN_VARIABLES:
-        os.environ.pop(key, None)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def url_of(db: Path | str) -> str:
