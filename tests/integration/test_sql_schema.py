@@ -21,7 +21,7 @@ from seatledger.adapters.sql import (
     schema_revision,
     upgrade,
 )
-from seatledger.adapters.sql.locks import ADVISORY_LOCK_KEY
+from seatledger.adapters.sql.locks import ADVISORY_LOCK_CLASS
 from seatledger.adapters.sql.tables import metadata
 from seatledger.domain.identifiers import OrgId
 from seatledger.domain.organisation import Organisation
@@ -131,7 +131,7 @@ def test_the_foreign_keys_refuse_a_fact_for_an_unknown_organisation(engine: Engi
 
 
 @pytest.mark.postgres
-def test_a_postgresql_write_transaction_holds_the_advisory_lock(postgres_url: str) -> None:
+def test_a_postgresql_write_transaction_holds_its_schemas_advisory_lock(postgres_url: str) -> None:
     engine = make_engine(postgres_url)
     upgrade(engine)
     try:
@@ -140,9 +140,9 @@ def test_a_postgresql_write_transaction_holds_the_advisory_lock(postgres_url: st
                 text(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
                     " AND pid = pg_backend_pid() AND granted"
-                    " AND ((classid::bigint << 32) | objid::bigint) = :key"
+                    " AND classid = :class_key AND objid = hashtext(current_schema())::oid"
                 ),
-                {"key": ADVISORY_LOCK_KEY},
+                {"class_key": ADVISORY_LOCK_CLASS},
             ).scalar_one()
         assert held == 1
         assert "alembic_version" in inspect(engine).get_table_names()
