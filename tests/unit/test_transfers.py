@@ -311,3 +311,15 @@ def test_the_new_organisation_may_reactivate_a_seat_the_sender_deactivated(
     assert not payer_on(services, "north", date(2025, 10, 31))
     assert not payer_on(services, "south", date(2025, 10, 31))
     assert payer_on(services, "south", date(2025, 11, 30))
+
+
+def test_a_take_over_by_the_organisation_that_already_pays_is_refused(
+    services: Services,
+) -> None:
+    admins.add_admin(services, PINS, "north", "nora-admin", "1357").unwrap()
+    before = snapshot(services)
+    result = transfers.take_over(
+        services, PINS, "p-17", "north", admin="nora-admin", pin="1357", actor="nora"
+    )
+    assert failure_code(result) == "same-organisation"
+    assert snapshot(services) == before
