@@ -159,6 +159,8 @@ class InMemoryLedger:
         ):
             raise ValueError(f"an invoice for {invoice.org} {invoice.period} exists already")
         self.issued[invoice.id] = invoice
+        if invoice.issued_at is not None:
+            self._head = LedgerHead(self._head.last_seq, invoice.issued_at)
 
     def get_invoice(self, invoice: str) -> Invoice | None:
         return self.issued.get(invoice)

@@ -10,7 +10,7 @@ one place each.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import ClassVar
 
 from attrs import frozen
@@ -721,6 +721,8 @@ class NoContract(LedgerError):
 
 @frozen
 class ReferenceDateNotReached(LedgerError):
+    """The period's count date has not ended in every time zone yet (the closing rule)."""
+
     code: ClassVar[str] = "reference-date-not-reached"
     org: str
     period: str
@@ -729,10 +731,11 @@ class ReferenceDateNotReached(LedgerError):
 
     @property
     def message(self) -> str:
+        after = self.reference_date + timedelta(days=1)
         return (
             f"{self.org!r} is counted for {self.period} on {self.reference_date.isoformat()}, "
-            f"which has not come yet (today is {self.today.isoformat()}); use --dry-run to "
-            "forecast"
+            f"which has not ended in every time zone yet (today is {self.today.isoformat()}): "
+            f"it can be billed from {after.isoformat()} 12:00 UTC; use --dry-run to forecast"
         )
 
 

@@ -143,7 +143,11 @@ class BillingRepository(Protocol):
 
     def add_invoice(self, invoice: Invoice) -> None:
         """Store an issued invoice; a second one for the same org, period and kind is a bug
-        the store refuses (its unique constraint), never silently kept."""
+        the store refuses (its unique constraint), never silently kept.
+
+        The ledger head's recorded instant moves to the invoice's issue
+        instant, so a fact recorded afterwards is recorded after it.
+        """
         ...
 
     def get_invoice(self, invoice: str) -> Invoice | None: ...

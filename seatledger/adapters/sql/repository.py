@@ -919,6 +919,13 @@ class SqlLedger:
                 for position, row in enumerate(invoice.evidence.seats)
             ],
         )
+        if invoice.issued_at is not None:
+            # Issuing is recorded: nothing dated before it can be recorded after it.
+            self.conn.execute(
+                update(ledger_head)
+                .where(ledger_head.c.id == 1)
+                .values(last_recorded_at=invoice.issued_at)
+            )
 
     def get_invoice(self, invoice: str) -> Invoice | None:
         found = self._invoices(invoices.c.id == invoice)

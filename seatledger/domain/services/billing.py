@@ -21,6 +21,7 @@ from returns.result import Failure, Result, Success
 
 from seatledger.domain import notifications
 from seatledger.domain.catalog import Catalog
+from seatledger.domain.closing import ClosingRule
 from seatledger.domain.contracts import Contract, contract_in_force
 from seatledger.domain.dates import Period, iso_instant
 from seatledger.domain.errors import (
@@ -56,6 +57,7 @@ from seatledger.domain.services.organisations import require_organisation
 from seatledger.domain.usage import UsageRecord
 
 RULES = InvoiceRules()
+CLOSING = ClosingRule()
 
 
 class Outcome(enum.Enum):
@@ -95,7 +97,10 @@ def _no_progress(done: int, total: int, org: OrgId) -> None:
 
 
 def due_date(contract: Contract, period: Period) -> date:
-    """The day a period's invoice can be issued: its licence count date, else the 1st."""
+    """The day a period is counted on: its licence count date, else the 1st.
+
+    Its invoice is issued once that day has closed (``ClosingRule``).
+    """
     return contract.licence_reference_date(period) or period.first_day
 
 
@@ -219,10 +224,13 @@ def bill_organisation(
             return Failure(NoContract(org))
         return Success(OrgOutcome(org, Outcome.NO_SUBSCRIPTION, note="trial ended, no plan"))
     today = services.clock.today(organisation.timezone)
-    if today < due and not dry_run:
+    closed = CLOSING.closed(due, services.clock)
+    if not closed and not dry_run:
         if explicit:
             return Failure(ReferenceDateNotReached(org, str(period), due, today))
-        return Success(OrgOutcome(org, Outcome.NOT_DUE, note=f"counted on {due.isoformat()}"))
+        return Success(
+            OrgOutcome(org, Outcome.NOT_DUE, note=f"counted on {due.isoformat()}, not closed yet")
+        )
     plan = catalog.plan(contract.plan)
     if isinstance(plan, Failure):
         return Failure(plan.failure())
@@ -263,7 +271,7 @@ def bill_organisation(
     if not invoice.lines:
         return Success(OrgOutcome(org, Outcome.NOTHING_TO_BILL))
     if dry_run:
-        note = "forecast" if today >= due else f"forecast: counted on {due.isoformat()}"
+        note = "forecast" if closed else f"forecast: counted on {due.isoformat()}"
         return Success(OrgOutcome(org, Outcome.FORECAST, invoice, note))
     store.add_invoice(invoice)
     assert invoice.issued_at is not None
