@@ -22,6 +22,12 @@ database's write lock orders the writers. ``in_memory()`` ledgers serialise
 their calls with a lock. Creating a ledger per request also works but pays
 for opening the engine each time.
 
+Retries: every method that writes (except ``bill_run``, ``remind`` and
+``deliver``, idempotent or at-least-once by design) takes
+``idempotency_key=``; a call repeated with the same key and arguments
+returns the first result and changes nothing, with other arguments it is
+refused (``idempotency-key-reused``). See decision 0010.
+
 The acting person: every method that records a fact takes ``actor=``; when
 it is left out, the ``actor`` given to ``connect`` is recorded. The actor is
 stored on the fact and shown by ``history``. PINs are arguments (a host has

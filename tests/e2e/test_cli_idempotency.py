@@ -15,7 +15,7 @@ import click
 import pytest
 from cli_driver import Cli, write_csv
 
-from seatledger.entrypoints.cli.app import _KEYED
+from seatledger.entrypoints.cli.app import keyed_commands
 from seatledger.entrypoints.cli.main import cli as seatledger_group
 
 DAY = "2025-09-01"
@@ -197,7 +197,11 @@ def leaf_commands(group: click.Group, prefix: str = "") -> dict[str, click.Comma
 
 
 def test_exactly_the_writes_take_a_key_and_the_help_says_so(cli: Cli) -> None:
-    keyed = {path for path, command in leaf_commands(seatledger_group).items() if command in _KEYED}
+    keyed = {
+        path
+        for path, command in leaf_commands(seatledger_group).items()
+        if command in keyed_commands()
+    }
     assert keyed == {
         "org add", "org contact", "admin add", "admin unlock", "contract set",
         "seat activate", "seat deactivate", "seat complete", "seat reactivate", "seat correct",

@@ -132,6 +132,11 @@ def accepts_idempotency_key(command: click.Command) -> click.Command:
     return command
 
 
+def keyed_commands() -> frozenset[click.Command]:
+    """The commands that take ``--idempotency-key``."""
+    return frozenset(_KEYED)
+
+
 def check_idempotency_key(ctx: click.Context, app: App) -> None:
     """Refuse ``--idempotency-key`` on a command that would silently ignore it (exit 2)."""
     if app.idempotency_key is None or ctx.command in _KEYED:
