@@ -33,6 +33,7 @@ from seatledger.domain import queries
 from seatledger.domain.admins import Admin
 from seatledger.domain.contracts import Contract
 from seatledger.domain.dates import Period
+from seatledger.domain.idempotency import IdempotencyKey, IdempotencyRecord
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.invoice import Invoice
 from seatledger.domain.notifications import Contact, Message
@@ -225,6 +226,12 @@ class LmsLedger:
 
     def get_contact(self, org: OrgId) -> Contact | None:
         return None
+
+    def idempotency_record(self, key: IdempotencyKey) -> IdempotencyRecord | None:
+        return None
+
+    def add_idempotency_record(self, record: IdempotencyRecord) -> None:
+        raise NotImplementedError(READ_ONLY)
 
 
 class LmsUnitOfWork:

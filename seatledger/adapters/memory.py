@@ -15,6 +15,7 @@ from seatledger.domain import queries
 from seatledger.domain.admins import Admin
 from seatledger.domain.contracts import Contract
 from seatledger.domain.dates import Period
+from seatledger.domain.idempotency import IdempotencyKey, IdempotencyRecord
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.invoice import Invoice
 from seatledger.domain.notifications import Contact, Message
@@ -38,6 +39,7 @@ class InMemoryLedger:
         self.issued: dict[str, Invoice] = {}
         self.messages: dict[str, OutboxEntry] = {}
         self.contacts: dict[OrgId, Contact] = {}
+        self.idempotency: dict[str, IdempotencyRecord] = {}
 
     def snapshot(self) -> InMemoryLedger:
         """A copy that can be changed without touching this one (facts are immutable)."""
@@ -51,6 +53,7 @@ class InMemoryLedger:
         copied.issued = dict(self.issued)
         copied.messages = dict(self.messages)
         copied.contacts = dict(self.contacts)
+        copied.idempotency = dict(self.idempotency)
         return copied
 
     # --- organisations ------------------------------------------------------
@@ -211,6 +214,15 @@ class InMemoryLedger:
     def get_contact(self, org: OrgId) -> Contact | None:
         return self.contacts.get(org)
 
+    # --- idempotency keys ---------------------------------------------------------------
+    def idempotency_record(self, key: IdempotencyKey) -> IdempotencyRecord | None:
+        return self.idempotency.get(key.text)
+
+    def add_idempotency_record(self, record: IdempotencyRecord) -> None:
+        if record.key.text in self.idempotency:
+            raise ValueError(f"idempotency key {record.key.text!r} is stored already")
+        self.idempotency[record.key.text] = record
+
 
 class InMemoryUnitOfWork:
     """Transactions over an InMemoryLedger: a write works on a copy, kept only on commit."""
@@ -243,4 +255,5 @@ class InMemoryUnitOfWork:
         self.ledger.issued = self._working.issued
         self.ledger.messages = self._working.messages
         self.ledger.contacts = self._working.contacts
+        self.ledger.idempotency = self._working.idempotency
         self.commits += 1

@@ -762,3 +762,38 @@ class CurrencyMismatch(LedgerError):
             f"{self.org!r} is billed in {self.currency}, but the catalog prices in "
             f"{self.catalog_currency}; bill it with a catalog in {self.currency}"
         )
+
+
+# --- idempotency keys ----------------------------------------------------------------
+
+
+@frozen
+class InvalidIdempotencyKey(LedgerError):
+    """An idempotency key that is empty, too long, or has spaces or other characters."""
+
+    code: ClassVar[str] = "invalid-idempotency-key"
+    text: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.text[:80]!r} is not a valid idempotency key: use 1 to 200 printable ASCII "
+            "characters without spaces, e.g. a UUID"
+        )
+
+
+@frozen
+class IdempotencyKeyReused(LedgerError):
+    """A key already used for a command with other arguments: the new command is refused."""
+
+    code: ClassVar[str] = "idempotency-key-reused"
+    key: str
+    command: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"idempotency key {self.key!r} was first used for {self.command!r} with other "
+            "arguments; a key may be reused only to retry the same command with the same "
+            "arguments: use a new key for a new command"
+        )

@@ -18,6 +18,7 @@ from seatledger.domain.admins import Admin
 from seatledger.domain.catalog import Catalog
 from seatledger.domain.contracts import Contract
 from seatledger.domain.dates import Period
+from seatledger.domain.idempotency import IdempotencyKey, IdempotencyRecord
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.invoice import Invoice
 from seatledger.domain.notifications import Contact, Message
@@ -177,7 +178,17 @@ class OutboxRepository(Protocol):
     def get_contact(self, org: OrgId) -> Contact | None: ...
 
 
-class Store(LedgerRepository, BillingRepository, OutboxRepository, Protocol):
+class IdempotencyRepository(Protocol):
+    """Idempotency keys, each stored with the write it names; never changed or deleted."""
+
+    def idempotency_record(self, key: IdempotencyKey) -> IdempotencyRecord | None: ...
+
+    def add_idempotency_record(self, record: IdempotencyRecord) -> None:
+        """Store a key with its write; a key stored twice is a bug the store refuses."""
+        ...
+
+
+class Store(LedgerRepository, BillingRepository, OutboxRepository, IdempotencyRepository, Protocol):
     """Everything one transaction can read and write."""
 
 

@@ -57,6 +57,7 @@ from seatledger.adapters.sql.tables import (
     billing_spans,
     contacts,
     contract_versions,
+    idempotency_keys,
     invoice_evidence_seats,
     invoices,
     ledger_head,
@@ -70,6 +71,7 @@ from seatledger.domain.admins import Admin
 from seatledger.domain.catalog import Cadence
 from seatledger.domain.contracts import Contract, PaymentMethod
 from seatledger.domain.dates import Period
+from seatledger.domain.idempotency import IdempotencyKey, IdempotencyRecord
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.invoice import Evidence, Invoice, InvoiceStatus
 from seatledger.domain.notifications import Channel, Contact, Message, MessageKind, thaw
@@ -1022,6 +1024,29 @@ class SqlLedger:
         m = row._mapping
         return Contact(OrgId(m["org_id"]), tuple(json.loads(m["emails"])), m["webhook_url"],
                        m["webhook_secret"])  # fmt: skip
+
+    # --- idempotency keys ---------------------------------------------------------------
+    def idempotency_record(self, key: IdempotencyKey) -> IdempotencyRecord | None:
+        row = self.conn.execute(
+            select(idempotency_keys).where(idempotency_keys.c.key == key.text)
+        ).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return IdempotencyRecord(
+            IdempotencyKey(m["key"]), m["command"], m["fingerprint"], m["result"], m["recorded_at"]
+        )
+
+    def add_idempotency_record(self, record: IdempotencyRecord) -> None:
+        self.conn.execute(
+            insert(idempotency_keys).values(
+                key=record.key.text,
+                command=record.command,
+                fingerprint=record.fingerprint,
+                result=record.result,
+                recorded_at=record.recorded_at,
+            )
+        )
 
 
 def outbox_row(entry: OutboxEntry) -> dict[str, Any]:

@@ -14,7 +14,9 @@ facts; ``invoices`` holds one row per issued invoice (its figures as
 columns, the rest of the invoice as a JSON document) and
 ``invoice_evidence_seats`` the seats it counted, one row each. These five
 tables and ``seat_facts`` are append-only: migration 0002 adds triggers that
-make the database itself refuse an UPDATE or DELETE on them.
+make the database itself refuse an UPDATE or DELETE on them. So is
+``idempotency_keys`` (migration 0005): each key with its command, the
+fingerprint of its arguments and its first result.
 
 Instants are stored as BIGINT microseconds since the Unix epoch (UTC), so
 they are exact and sort the same way on every database; dates are DATE;
@@ -274,13 +276,24 @@ invoice_evidence_seats = Table(
     Column("addons", Text, nullable=False),
 )
 
-# The tables the database refuses to UPDATE or DELETE (triggers of migration 0002).
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("command", String(100), nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # SHA-256 hex of the arguments
+    Column("result", Text, nullable=False),  # the first result, as JSON
+    Column("recorded_at", UtcMicroseconds(), nullable=False),
+)
+
+# The tables the database refuses to UPDATE or DELETE (triggers of migrations 0002 and 0005).
 APPEND_ONLY = (
     "seat_facts",
     "contract_versions",
     "usage_records",
     "invoices",
     "invoice_evidence_seats",
+    "idempotency_keys",
 )
 
 contacts = Table(

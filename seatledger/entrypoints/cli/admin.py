@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import click
 
+from seatledger.adapters import result_codecs as codecs
 from seatledger.adapters.serialisation import admin_document
 from seatledger.domain.services import admins
-from seatledger.entrypoints.cli.app import PIN_VARIABLE, App, pass_app, read_pin
+from seatledger.entrypoints.cli.app import (
+    PIN_VARIABLE,
+    App,
+    accepts_idempotency_key,
+    pass_app,
+    read_pin,
+)
 from seatledger.entrypoints.cli.errors import unwrap
 from seatledger.entrypoints.cli.output import emit_json, print_table, say
 
@@ -34,6 +41,7 @@ def admin() -> None:
     """
 
 
+@accepts_idempotency_key
 @admin.command("add")
 @click.argument("org_id", metavar="ORG")
 @click.argument("admin_id", metavar="ADMIN")
@@ -51,7 +59,15 @@ def add(app: App, org_id: str, admin_id: str) -> None:
       SEATLEDGER_PIN=4821 seatledger --json admin add south kim
     """
     pin = read_pin(f"PIN for admin {admin_id} of {org_id}", confirm=True)
-    added = unwrap(admins.add_admin(app.services(), app.pins, org_id, admin_id, pin))
+    pins = app.pins
+    added = unwrap(
+        app.once(
+            "admin.add",
+            {"org": org_id, "admin": admin_id},
+            lambda s: admins.add_admin(s, pins, org_id, admin_id, pin),
+            codecs.ADMIN,
+        )
+    )
     if app.as_json:
         emit_json(admin_document(added))
         return
@@ -82,6 +98,7 @@ def list_(app: App, org_id: str) -> None:
     )
 
 
+@accepts_idempotency_key
 @admin.command("unlock")
 @click.argument("org_id", metavar="ORG")
 @click.argument("admin_id", metavar="ADMIN")
@@ -101,8 +118,14 @@ def unlock(app: App, org_id: str, admin_id: str, by: str) -> None:
       seatledger admin unlock south sam --by kim
     """
     pin = read_pin(f"PIN of admin {by} of {org_id}")
+    pins = app.pins
     unlocked = unwrap(
-        admins.unlock_admin(app.services(), app.pins, org_id, admin_id, by=by, pin=pin)
+        app.once(
+            "admin.unlock",
+            {"org": org_id, "admin": admin_id, "by": by},
+            lambda s: admins.unlock_admin(s, pins, org_id, admin_id, by=by, pin=pin),
+            codecs.ADMIN,
+        )
     )
     if app.as_json:
         emit_json(admin_document(unlocked))
