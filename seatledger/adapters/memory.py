@@ -11,8 +11,12 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 
+import attrs
+
 from seatledger.domain import queries
 from seatledger.domain.admins import Admin
+from seatledger.domain.audit import AuditEntry, AuditFilter
+from seatledger.domain.authorisation import Operator
 from seatledger.domain.contracts import Contract
 from seatledger.domain.dates import Period
 from seatledger.domain.identifiers import OrgId, SeatId
@@ -38,6 +42,8 @@ class InMemoryLedger:
         self.issued: dict[str, Invoice] = {}
         self.messages: dict[str, OutboxEntry] = {}
         self.contacts: dict[OrgId, Contact] = {}
+        self.operator_list: list[Operator] = []
+        self.audit_entries: list[AuditEntry] = []
 
     def snapshot(self) -> InMemoryLedger:
         """A copy that can be changed without touching this one (facts are immutable)."""
@@ -51,6 +57,8 @@ class InMemoryLedger:
         copied.issued = dict(self.issued)
         copied.messages = dict(self.messages)
         copied.contacts = dict(self.contacts)
+        copied.operator_list = list(self.operator_list)
+        copied.audit_entries = list(self.audit_entries)
         return copied
 
     # --- organisations ------------------------------------------------------
@@ -209,6 +217,20 @@ class InMemoryLedger:
     def get_contact(self, org: OrgId) -> Contact | None:
         return self.contacts.get(org)
 
+    # --- operators and the audit trail -------------------------------------------------
+    def operators(self) -> Sequence[Operator]:
+        return list(self.operator_list)
+
+    def add_operator(self, operator: Operator) -> None:
+        self.operator_list.append(operator)
+
+    def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        for entry in entries:
+            self.audit_entries.append(attrs.evolve(entry, seq=len(self.audit_entries) + 1))
+
+    def audit(self, chosen: AuditFilter) -> Sequence[AuditEntry]:
+        return [e for e in self.audit_entries if chosen.matches(e)]
+
 
 class InMemoryUnitOfWork:
     """Transactions over an InMemoryLedger: a write works on a copy, kept only on commit."""
@@ -241,4 +263,6 @@ class InMemoryUnitOfWork:
         self.ledger.issued = self._working.issued
         self.ledger.messages = self._working.messages
         self.ledger.contacts = self._working.contacts
+        self.ledger.operator_list = self._working.operator_list
+        self.ledger.audit_entries = self._working.audit_entries
         self.commits += 1

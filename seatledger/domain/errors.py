@@ -759,3 +759,22 @@ class CurrencyMismatch(LedgerError):
             f"{self.org!r} is billed in {self.currency}, but the catalog prices in "
             f"{self.catalog_currency}; bill it with a catalog in {self.currency}"
         )
+
+
+# --- authorisation -------------------------------------------------------------------------
+
+
+@frozen
+class NotAuthorised(LedgerError):
+    """The actor may not do this in a closed ledger (see ``authorisation.Authorisation``)."""
+
+    code: ClassVar[str] = "not-authorised"
+    actor: str
+    action: str
+    org: str | None
+    allowed: str
+
+    @property
+    def message(self) -> str:
+        where = f" for organisation {self.org!r}" if self.org is not None else ""
+        return f"{self.actor!r} may not {self.action}{where}: {self.allowed}"

@@ -54,7 +54,11 @@ def _summary(report: DeliveryReport) -> str:
 
 def _deliver(app: App, limit: int) -> DeliveryReport:
     channels = unwrap(notifiers(os.environ))
-    return use_cases.deliver_due(app.services(), channels, limit=limit, schedule=RetrySchedule())
+    return unwrap(
+        use_cases.deliver(
+            app.services(), channels, limit=limit, schedule=RetrySchedule(), actor=app.actor
+        )
+    )
 
 
 @click.group()
