@@ -54,6 +54,7 @@ class Action(enum.Enum):
     SEAT_CORRECT = "seat.correct"
     SEAT_RETRACT = "seat.retract"
     SEAT_IMPORT = "seat.import"
+    SEAT_OWNER_CHANGE = "seat.owner-change"
     TRANSFER_REQUEST = "transfer.request"
     TRANSFER_WITHDRAW = "transfer.withdraw"
     TRANSFER_REJECT = "transfer.reject"
@@ -91,6 +92,7 @@ RULES: Final[Mapping[Action, Rule]] = MappingProxyType(
         Action.SEAT_CORRECT: Rule.OPERATOR_OR_ADMIN,
         Action.SEAT_RETRACT: Rule.OPERATOR_OR_ADMIN,
         Action.SEAT_IMPORT: Rule.OPERATOR_OR_ADMIN,
+        Action.SEAT_OWNER_CHANGE: Rule.OPERATOR,
         Action.TRANSFER_REQUEST: Rule.OPERATOR_OR_ADMIN,
         Action.TRANSFER_WITHDRAW: Rule.OPERATOR_OR_ADMIN,
         Action.TRANSFER_REJECT: Rule.OPERATOR_OR_ADMIN,
