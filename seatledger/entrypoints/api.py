@@ -47,6 +47,8 @@ from returns.result import Failure, Result
 from seatledger.adapters.csv_import import parse_row
 from seatledger.adapters.notify import LogNotifier
 from seatledger.domain.admins import Admin
+from seatledger.domain.audit import AuditEntry
+from seatledger.domain.authorisation import Operator
 from seatledger.domain.catalog import Cadence, Catalog
 from seatledger.domain.contracts import Contract, PaymentMethod
 from seatledger.domain.dates import Period, parse_date
@@ -65,6 +67,7 @@ from seatledger.domain.services import (
     contracts,
     imports,
     notify,
+    operators,
     organisations,
     questions,
     seats,
@@ -309,11 +312,12 @@ class Ledger:
         timezone: str = "Europe/Amsterdam",
         currency: str = "EUR",
         billing_relationship: bool = True,
+        actor: str | None = None,
     ) -> Organisation:
         """Register a client organisation (its time zone decides its calendar)."""
         return self._run(
             lambda s: organisations.add_organisation(
-                s, org, name, timezone, currency, billing_relationship
+                s, org, name, timezone, currency, billing_relationship, actor=self._who(actor)
             )
         )
 
@@ -492,18 +496,57 @@ class Ledger:
         return self._run(lambda s: questions.count_on(s, org, day, known_at))
 
     # --- admins and transfers --------------------------------------------------------------
-    def add_admin(self, org: str, admin: str, pin: str) -> Admin:
+    def add_admin(self, org: str, admin: str, pin: str, *, actor: str | None = None) -> Admin:
         """Give ``org`` an admin with a personal PIN (kept only as a salted scrypt hash)."""
         pins = self._backend.pins()
-        return self._run(lambda s: admins.add_admin(s, pins, org, admin, pin))
+        return self._run(
+            lambda s: admins.add_admin(s, pins, org, admin, pin, actor=self._who(actor))
+        )
 
     def admins(self, org: str) -> list[Admin]:
         return list(self._run(lambda s: admins.list_admins(s, org)))
 
-    def unlock_admin(self, org: str, admin: str, *, by: str, pin: str) -> Admin:
-        """Another admin of ``org`` (``by``, with their own PIN) unlocks a locked admin."""
+    def unlock_admin(
+        self,
+        org: str,
+        admin: str,
+        *,
+        by: str | None = None,
+        pin: str | None = None,
+        actor: str | None = None,
+    ) -> Admin:
+        """Another admin of ``org`` (``by``, with their own PIN) unlocks a locked admin; in a
+        closed ledger an operator may unlock without one."""
         pins = self._backend.pins()
-        return self._run(lambda s: admins.unlock_admin(s, pins, org, admin, by=by, pin=pin))
+        return self._run(
+            lambda s: admins.unlock_admin(
+                s, pins, org, admin, by=by, pin=pin, actor=self._who(actor)
+            )
+        )
+
+    # --- operators and the audit trail ---------------------------------------------------
+    def add_operator(self, name: str, *, actor: str | None = None) -> Operator:
+        """Register ``name`` as an operator; the first one closes the ledger for good."""
+        return self._run(lambda s: operators.add_operator(s, name, actor=self._who(actor)))
+
+    def operators(self) -> list[Operator]:
+        """The operators, in the order they were added (none: the ledger is open)."""
+        return list(self._plain(operators.list_operators))
+
+    def audit(
+        self,
+        *,
+        org: str | None = None,
+        seat: str | None = None,
+        first: Day | None = None,
+        last: Day | None = None,
+    ) -> list[AuditEntry]:
+        """Who did what and when: entries of ``org`` (either side of a transfer) and/or
+        ``seat``, recorded on the days ``first`` to ``last`` (in ``org``'s zone, else UTC)."""
+        start, end = _maybe_day(first), _maybe_day(last)
+        return list(
+            self._run(lambda s: operators.audit_trail(s, org=org, seat=seat, first=start, last=end))
+        )
 
     def request_transfer(
         self,
@@ -659,7 +702,12 @@ class Ledger:
 
     # --- billing and proof ---------------------------------------------------------------------
     def bill_run(
-        self, period: PeriodLike, *, org: str | None = None, dry_run: bool = False
+        self,
+        period: PeriodLike,
+        *,
+        org: str | None = None,
+        dry_run: bool = False,
+        actor: str | None = None,
     ) -> RunReport:
         """Bill ``period`` (``YYYY-MM``) for every organisation or one; idempotent.
 
@@ -667,7 +715,11 @@ class Ledger:
         """
         chosen = _period(period)
         catalog = self._backend.catalog()
-        return self._run(lambda s: billing.bill_run(s, catalog, chosen, org=org, dry_run=dry_run))
+        return self._run(
+            lambda s: billing.bill_run(
+                s, catalog, chosen, org=org, dry_run=dry_run, actor=self._who(actor)
+            )
+        )
 
     def invoices(self, org: str | None = None, period: PeriodLike | None = None) -> list[Invoice]:
         chosen = None if period is None else _period(period)
@@ -692,30 +744,42 @@ class Ledger:
         emails: Sequence[str] | None = None,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
+        actor: str | None = None,
     ) -> Contact:
         """Where ``org``'s notifications go; options left out keep their values."""
         return self._run(
             lambda s: notify.set_contact(
-                s, org, emails=emails, webhook_url=webhook_url, webhook_secret=webhook_secret
+                s,
+                org,
+                emails=emails,
+                webhook_url=webhook_url,
+                webhook_secret=webhook_secret,
+                actor=self._who(actor),
             )
         )
 
     def contact(self, org: str) -> Contact:
         return self._run(lambda s: notify.get_contact(s, org))
 
-    def remind(self, policy: ReminderPolicy | None = None) -> ReminderReport:
+    def remind(
+        self, policy: ReminderPolicy | None = None, *, actor: str | None = None
+    ) -> ReminderReport:
         """Enqueue today's reminders (re-running on the same day enqueues nothing new)."""
         chosen = policy if policy is not None else notify.DEFAULT_POLICY
-        return self._run(lambda s: notify.remind(s, chosen))
+        return self._run(lambda s: notify.remind(s, chosen, actor=self._who(actor)))
 
     def deliver(
-        self, notifiers: Sequence[Notifier] | None = None, *, limit: int = 100
+        self,
+        notifiers: Sequence[Notifier] | None = None,
+        *,
+        limit: int = 100,
+        actor: str | None = None,
     ) -> DeliveryReport:
         """Deliver the outbox messages due now (default: to the ``seatledger.notify`` logger)."""
         chosen = (
             notifiers if notifiers is not None else [LogNotifier(logging.getLogger(NOTIFY_LOGGER))]
         )
-        return self._plain(lambda s: notify.deliver_due(s, chosen, limit=limit))
+        return self._run(lambda s: notify.deliver(s, chosen, limit=limit, actor=self._who(actor)))
 
     def outbox(
         self, status: DeliveryStatus | None = None, *, limit: int = 100

@@ -60,7 +60,13 @@ def add(
     """
     added = unwrap(
         organisations.add_organisation(
-            app.services(), org_id, name, timezone, currency, billing_relationship
+            app.services(),
+            org_id,
+            name,
+            timezone,
+            currency,
+            billing_relationship,
+            actor=app.actor,
         )
     )
     if app.as_json:
@@ -196,6 +202,7 @@ def contact(
                 emails=list(emails) if emails else None,
                 webhook_url=webhook_url,
                 webhook_secret=secret,
+                actor=app.actor,
             )
         )
     else:
