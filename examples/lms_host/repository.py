@@ -31,6 +31,8 @@ from typing import Final
 
 from seatledger.domain import queries
 from seatledger.domain.admins import Admin
+from seatledger.domain.audit import AuditEntry, AuditFilter
+from seatledger.domain.authorisation import Operator
 from seatledger.domain.contracts import Contract
 from seatledger.domain.dates import Period
 from seatledger.domain.idempotency import IdempotencyKey, IdempotencyRecord
@@ -232,6 +234,19 @@ class LmsLedger:
 
     def add_idempotency_record(self, record: IdempotencyRecord) -> None:
         raise NotImplementedError(READ_ONLY)
+
+    # The host authorises its own screens: this ledger is open and keeps no trail.
+    def operators(self) -> Sequence[Operator]:
+        return []
+
+    def add_operator(self, operator: Operator) -> None:
+        raise NotImplementedError(READ_ONLY)
+
+    def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        raise NotImplementedError(READ_ONLY)
+
+    def audit(self, chosen: AuditFilter) -> Sequence[AuditEntry]:
+        return []
 
 
 class LmsUnitOfWork:

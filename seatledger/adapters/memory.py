@@ -11,8 +11,12 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 
+import attrs
+
 from seatledger.domain import queries
 from seatledger.domain.admins import Admin
+from seatledger.domain.audit import AuditEntry, AuditFilter
+from seatledger.domain.authorisation import Operator
 from seatledger.domain.contracts import Contract
 from seatledger.domain.dates import Period
 from seatledger.domain.idempotency import IdempotencyKey, IdempotencyRecord
@@ -41,6 +45,9 @@ class InMemoryLedger:
         self.contacts: dict[OrgId, Contact] = {}
         self.idempotency: dict[str, IdempotencyRecord] = {}
 
+        self.operator_list: list[Operator] = []
+        self.audit_entries: list[AuditEntry] = []
+
     def snapshot(self) -> InMemoryLedger:
         """A copy that can be changed without touching this one (facts are immutable)."""
         copied = InMemoryLedger()
@@ -54,6 +61,9 @@ class InMemoryLedger:
         copied.messages = dict(self.messages)
         copied.contacts = dict(self.contacts)
         copied.idempotency = dict(self.idempotency)
+
+        copied.operator_list = list(self.operator_list)
+        copied.audit_entries = list(self.audit_entries)
         return copied
 
     # --- organisations ------------------------------------------------------
@@ -223,6 +233,20 @@ class InMemoryLedger:
             raise ValueError(f"idempotency key {record.key.text!r} is stored already")
         self.idempotency[record.key.text] = record
 
+    # --- operators and the audit trail -------------------------------------------------
+    def operators(self) -> Sequence[Operator]:
+        return list(self.operator_list)
+
+    def add_operator(self, operator: Operator) -> None:
+        self.operator_list.append(operator)
+
+    def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        for entry in entries:
+            self.audit_entries.append(attrs.evolve(entry, seq=len(self.audit_entries) + 1))
+
+    def audit(self, chosen: AuditFilter) -> Sequence[AuditEntry]:
+        return [e for e in self.audit_entries if chosen.matches(e)]
+
 
 class InMemoryUnitOfWork:
     """Transactions over an InMemoryLedger: a write works on a copy, kept only on commit."""
@@ -256,4 +280,7 @@ class InMemoryUnitOfWork:
         self.ledger.messages = self._working.messages
         self.ledger.contacts = self._working.contacts
         self.ledger.idempotency = self._working.idempotency
+
+        self.ledger.operator_list = self._working.operator_list
+        self.ledger.audit_entries = self._working.audit_entries
         self.commits += 1

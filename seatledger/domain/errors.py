@@ -797,3 +797,22 @@ class IdempotencyKeyReused(LedgerError):
             "arguments; a key may be reused only to retry the same command with the same "
             "arguments: use a new key for a new command"
         )
+
+
+# --- authorisation -------------------------------------------------------------------------
+
+
+@frozen
+class NotAuthorised(LedgerError):
+    """The actor may not do this in a closed ledger (see ``authorisation.Authorisation``)."""
+
+    code: ClassVar[str] = "not-authorised"
+    actor: str
+    action: str
+    org: str | None
+    allowed: str
+
+    @property
+    def message(self) -> str:
+        where = f" for organisation {self.org!r}" if self.org is not None else ""
+        return f"{self.actor!r} may not {self.action}{where}: {self.allowed}"

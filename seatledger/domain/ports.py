@@ -15,6 +15,8 @@ from typing import Protocol
 from attrs import frozen
 
 from seatledger.domain.admins import Admin
+from seatledger.domain.audit import AuditEntry, AuditFilter
+from seatledger.domain.authorisation import Operator
 from seatledger.domain.catalog import Catalog
 from seatledger.domain.contracts import Contract
 from seatledger.domain.dates import Period
@@ -188,7 +190,32 @@ class IdempotencyRepository(Protocol):
         ...
 
 
-class Store(LedgerRepository, BillingRepository, OutboxRepository, IdempotencyRepository, Protocol):
+class AuditRepository(Protocol):
+    """The operators of the ledger, and the append-only audit trail."""
+
+    def operators(self) -> Sequence[Operator]:
+        """Every registered operator, in the order they were added (none: an open ledger)."""
+        ...
+
+    def add_operator(self, operator: Operator) -> None: ...
+
+    def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        """Append entries (their ``seq`` is assigned by the store, in order)."""
+        ...
+
+    def audit(self, chosen: AuditFilter) -> Sequence[AuditEntry]:
+        """The entries the filter matches, in the order they were written."""
+        ...
+
+
+class Store(
+    LedgerRepository,
+    BillingRepository,
+    OutboxRepository,
+    IdempotencyRepository,
+    AuditRepository,
+    Protocol,
+):
     """Everything one transaction can read and write."""
 
 

@@ -55,6 +55,8 @@ from seatledger.adapters.csv_import import parse_row
 from seatledger.adapters.notify import LogNotifier
 from seatledger.domain import idempotency
 from seatledger.domain.admins import Admin
+from seatledger.domain.audit import AuditEntry
+from seatledger.domain.authorisation import Operator
 from seatledger.domain.catalog import Cadence, Catalog
 from seatledger.domain.contracts import Contract, PaymentMethod
 from seatledger.domain.dates import Period, parse_date
@@ -74,6 +76,7 @@ from seatledger.domain.services import (
     contracts,
     imports,
     notify,
+    operators,
     organisations,
     questions,
     seats,
@@ -333,16 +336,18 @@ class Ledger:
         timezone: str = "Europe/Amsterdam",
         currency: str = "EUR",
         billing_relationship: bool = True,
+        actor: str | None = None,
         idempotency_key: str | None = None,
     ) -> Organisation:
         """Register a client organisation (its time zone decides its calendar)."""
+        who = self._who(actor)
         return self._write(
             idempotency_key,
             "org.add",
             {"org": org, "name": name, "timezone": timezone, "currency": currency,
-             "billing_relationship": billing_relationship},
+             "billing_relationship": billing_relationship, "actor": who},
             lambda s: organisations.add_organisation(
-                s, org, name, timezone, currency, billing_relationship
+                s, org, name, timezone, currency, billing_relationship, actor=who
             ),
             codecs.ORGANISATION,
         )  # fmt: skip
@@ -566,7 +571,13 @@ class Ledger:
 
     # --- admins and transfers --------------------------------------------------------------
     def add_admin(
-        self, org: str, admin: str, pin: str, *, idempotency_key: str | None = None
+        self,
+        org: str,
+        admin: str,
+        pin: str,
+        *,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Admin:
         """Give ``org`` an admin with a personal PIN (kept only as a salted scrypt hash).
 
@@ -574,11 +585,12 @@ class Ledger:
         without its PIN hash (never stored twice).
         """
         pins = self._backend.pins()
+        who = self._who(actor)
         return self._write(
             idempotency_key,
             "admin.add",
-            {"org": org, "admin": admin},
-            lambda s: admins.add_admin(s, pins, org, admin, pin),
+            {"org": org, "admin": admin, "actor": who},
+            lambda s: admins.add_admin(s, pins, org, admin, pin, actor=who),
             codecs.ADMIN,
         )
 
@@ -586,16 +598,49 @@ class Ledger:
         return list(self._run(lambda s: admins.list_admins(s, org)))
 
     def unlock_admin(
-        self, org: str, admin: str, *, by: str, pin: str, idempotency_key: str | None = None
+        self,
+        org: str,
+        admin: str,
+        *,
+        by: str | None = None,
+        pin: str | None = None,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Admin:
-        """Another admin of ``org`` (``by``, with their own PIN) unlocks a locked admin."""
+        """Another admin of ``org`` (``by``, with their own PIN) unlocks a locked admin; in a
+        closed ledger an operator may unlock without one."""
         pins = self._backend.pins()
+        who = self._who(actor)
         return self._write(
             idempotency_key,
             "admin.unlock",
-            {"org": org, "admin": admin, "by": by},
-            lambda s: admins.unlock_admin(s, pins, org, admin, by=by, pin=pin),
+            {"org": org, "admin": admin, "by": by, "actor": who},
+            lambda s: admins.unlock_admin(s, pins, org, admin, by=by, pin=pin, actor=who),
             codecs.ADMIN,
+        )
+
+    # --- operators and the audit trail ---------------------------------------------------
+    def add_operator(self, name: str, *, actor: str | None = None) -> Operator:
+        """Register ``name`` as an operator; the first one closes the ledger for good."""
+        return self._run(lambda s: operators.add_operator(s, name, actor=self._who(actor)))
+
+    def operators(self) -> list[Operator]:
+        """The operators, in the order they were added (none: the ledger is open)."""
+        return list(self._plain(operators.list_operators))
+
+    def audit(
+        self,
+        *,
+        org: str | None = None,
+        seat: str | None = None,
+        first: Day | None = None,
+        last: Day | None = None,
+    ) -> list[AuditEntry]:
+        """Who did what and when: entries of ``org`` (either side of a transfer) and/or
+        ``seat``, recorded on the days ``first`` to ``last`` (in ``org``'s zone, else UTC)."""
+        start, end = _maybe_day(first), _maybe_day(last)
+        return list(
+            self._run(lambda s: operators.audit_trail(s, org=org, seat=seat, first=start, last=end))
         )
 
     def request_transfer(
@@ -803,7 +848,12 @@ class Ledger:
 
     # --- billing and proof ---------------------------------------------------------------------
     def bill_run(
-        self, period: PeriodLike, *, org: str | None = None, dry_run: bool = False
+        self,
+        period: PeriodLike,
+        *,
+        org: str | None = None,
+        dry_run: bool = False,
+        actor: str | None = None,
     ) -> RunReport:
         """Bill ``period`` (``YYYY-MM``) for every organisation or one; idempotent.
 
@@ -811,7 +861,11 @@ class Ledger:
         """
         chosen = _period(period)
         catalog = self._backend.catalog()
-        return self._run(lambda s: billing.bill_run(s, catalog, chosen, org=org, dry_run=dry_run))
+        return self._run(
+            lambda s: billing.bill_run(
+                s, catalog, chosen, org=org, dry_run=dry_run, actor=self._who(actor)
+            )
+        )
 
     def invoices(self, org: str | None = None, period: PeriodLike | None = None) -> list[Invoice]:
         chosen = None if period is None else _period(period)
@@ -836,6 +890,7 @@ class Ledger:
         emails: Sequence[str] | None = None,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
+        actor: str | None = None,
         idempotency_key: str | None = None,
     ) -> Contact:
         """Where ``org``'s notifications go; options left out keep their values.
@@ -847,9 +902,11 @@ class Ledger:
             idempotency_key,
             "org.contact",
             {"org": org, "emails": None if emails is None else list(emails),
-             "webhook_url": webhook_url, "webhook_secret": webhook_secret is not None},
+             "webhook_url": webhook_url, "webhook_secret": webhook_secret is not None,
+             "actor": self._who(actor)},
             lambda s: notify.set_contact(
-                s, org, emails=emails, webhook_url=webhook_url, webhook_secret=webhook_secret
+                s, org, emails=emails, webhook_url=webhook_url, webhook_secret=webhook_secret,
+                actor=self._who(actor),
             ),
             codecs.CONTACT,
         )  # fmt: skip
@@ -857,19 +914,25 @@ class Ledger:
     def contact(self, org: str) -> Contact:
         return self._run(lambda s: notify.get_contact(s, org))
 
-    def remind(self, policy: ReminderPolicy | None = None) -> ReminderReport:
+    def remind(
+        self, policy: ReminderPolicy | None = None, *, actor: str | None = None
+    ) -> ReminderReport:
         """Enqueue today's reminders (re-running on the same day enqueues nothing new)."""
         chosen = policy if policy is not None else notify.DEFAULT_POLICY
-        return self._run(lambda s: notify.remind(s, chosen))
+        return self._run(lambda s: notify.remind(s, chosen, actor=self._who(actor)))
 
     def deliver(
-        self, notifiers: Sequence[Notifier] | None = None, *, limit: int = 100
+        self,
+        notifiers: Sequence[Notifier] | None = None,
+        *,
+        limit: int = 100,
+        actor: str | None = None,
     ) -> DeliveryReport:
         """Deliver the outbox messages due now (default: to the ``seatledger.notify`` logger)."""
         chosen = (
             notifiers if notifiers is not None else [LogNotifier(logging.getLogger(NOTIFY_LOGGER))]
         )
-        return self._plain(lambda s: notify.deliver_due(s, chosen, limit=limit))
+        return self._run(lambda s: notify.deliver(s, chosen, limit=limit, actor=self._who(actor)))
 
     def outbox(
         self, status: DeliveryStatus | None = None, *, limit: int = 100

@@ -54,6 +54,7 @@ from seatledger.adapters.sql.tables import (
     addons_of,
     addons_text,
     admins,
+    audit_log,
     billing_spans,
     contacts,
     contract_versions,
@@ -61,6 +62,7 @@ from seatledger.adapters.sql.tables import (
     invoice_evidence_seats,
     invoices,
     ledger_head,
+    operators,
     organisations,
     outbox,
     seat_facts,
@@ -68,6 +70,8 @@ from seatledger.adapters.sql.tables import (
 )
 from seatledger.domain import queries
 from seatledger.domain.admins import Admin
+from seatledger.domain.audit import AuditEntry, AuditFilter
+from seatledger.domain.authorisation import Action, Operator, Role
 from seatledger.domain.catalog import Cadence
 from seatledger.domain.contracts import Contract, PaymentMethod
 from seatledger.domain.dates import Period
@@ -1047,6 +1051,67 @@ class SqlLedger:
                 recorded_at=record.recorded_at,
             )
         )
+
+    # --- operators and the audit trail ------------------------------------------------
+    def operators(self) -> Sequence[Operator]:
+        rows = self.conn.execute(select(operators).order_by(operators.c.added_at, operators.c.name))
+        return [Operator(m["name"], m["added_at"], m["added_by"]) for m in rows.mappings()]
+
+    def add_operator(self, operator: Operator) -> None:
+        self.conn.execute(
+            insert(operators).values(
+                name=operator.name, added_at=operator.added_at, added_by=operator.added_by
+            )
+        )
+
+    def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        rows = [audit_row(e) for e in entries]
+        for chunk in chunks(rows):
+            self.conn.execute(insert(audit_log), chunk)
+
+    def audit(self, chosen: AuditFilter) -> Sequence[AuditEntry]:
+        where: list[ColumnElement[bool]] = []
+        if chosen.org is not None:
+            where.append(
+                or_(audit_log.c.org_id == chosen.org, audit_log.c.other_org_id == chosen.org)
+            )
+        if chosen.seat is not None:
+            where.append(audit_log.c.seat_id == chosen.seat)
+        if chosen.since is not None:
+            where.append(audit_log.c.recorded_at >= chosen.since)
+        if chosen.until is not None:
+            where.append(audit_log.c.recorded_at < chosen.until)
+        rows = self.conn.execute(select(audit_log).where(*where).order_by(audit_log.c.seq))
+        return [audit_of(m) for m in rows.mappings()]
+
+
+def audit_row(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "recorded_at": entry.recorded_at,
+        "actor": entry.actor,
+        "role": entry.role.value,
+        "action": entry.action.value,
+        "org_id": entry.org,
+        "other_org_id": entry.other_org,
+        "seat_id": entry.seat,
+        "subject": entry.subject,
+        "summary": entry.summary,
+    }
+
+
+def audit_of(m: RowMapping) -> AuditEntry:
+    return AuditEntry(
+        recorded_at=m["recorded_at"],
+        actor=m["actor"],
+        role=Role(m["role"]),
+        action=Action(m["action"]),
+        org=None if m["org_id"] is None else OrgId(m["org_id"]),
+        other_org=None if m["other_org_id"] is None else OrgId(m["other_org_id"]),
+        seat=None if m["seat_id"] is None else SeatId(m["seat_id"]),
+        subject=m["subject"],
+        summary=m["summary"],
+        seq=int(m["seq"]),
+    )
 
 
 def outbox_row(entry: OutboxEntry) -> dict[str, Any]:

@@ -325,3 +325,34 @@ outbox = Table(
     Column("delivered_at", UtcMicroseconds(), nullable=True),
     Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
 )
+
+# --- authorisation and the audit trail (migration 0006) ------------------------------
+
+operators = Table(
+    "operators",
+    metadata,
+    Column("name", String(TEXT), primary_key=True),
+    Column("added_at", UtcMicroseconds(), nullable=False),
+    Column("added_by", String(TEXT), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("recorded_at", UtcMicroseconds(), nullable=False),
+    Column("actor", String(TEXT), nullable=False),
+    Column("role", String(KIND), nullable=False),
+    Column("action", String(KIND), nullable=False),
+    Column("org_id", String(ID), nullable=True),
+    Column("other_org_id", String(ID), nullable=True),
+    Column("seat_id", String(ID), nullable=True),
+    Column("subject", String(TEXT), nullable=True),
+    Column("summary", String(TEXT), nullable=False),
+    Index("ix_audit_log_org_id_seq", "org_id", "seq"),
+    Index("ix_audit_log_other_org_id_seq", "other_org_id", "seq"),
+    Index("ix_audit_log_seat_id_seq", "seat_id", "seq"),
+)
+
+# Appended only, like APPEND_ONLY (triggers of migration 0006).
+APPEND_ONLY_AUDIT = ("operators", "audit_log")

@@ -20,6 +20,7 @@ from attrs import frozen
 from returns.result import Failure, Result, Success
 
 from seatledger.domain import notifications
+from seatledger.domain.authorisation import Action
 from seatledger.domain.catalog import Catalog
 from seatledger.domain.closing import ClosingRule
 from seatledger.domain.contracts import Contract, contract_in_force
@@ -52,6 +53,7 @@ from seatledger.domain.pricing import (
 )
 from seatledger.domain.queries import SeatRow
 from seatledger.domain.recording import assign_recorded_at
+from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, record, standing
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
 from seatledger.domain.usage import UsageRecord
@@ -296,6 +298,7 @@ def bill_run(
     dry_run: bool = False,
     progress: Progress = _no_progress,
     shard: tuple[int, int] | None = None,
+    actor: str = SYSTEM_ACTOR,
 ) -> Result[RunReport, LedgerError]:
     """Bill ``period`` for every organisation, or only ``org``.
 
@@ -314,6 +317,10 @@ def bill_run(
     if shard is not None and not 0 <= shard[0] < shard[1]:
         raise ValueError(f"shard {shard[0]} of {shard[1]}: need 0 <= k < n")
     with services.uow.transaction(write=False) as store:
+        # A dry run stores nothing, so anyone may preview; issuing is the vendor's work.
+        allowed = POLICY.check_operator_task(standing(store, actor), Action.INVOICE_ISSUE)
+        if isinstance(allowed, Failure) and not dry_run:
+            return Failure(allowed.failure())
         if org is not None:
             found = require_organisation(store, org)
             if isinstance(found, Failure):
@@ -334,6 +341,14 @@ def bill_run(
                 return Failure(result.failure())
             outcome = result.unwrap()
             if outcome.outcome is Outcome.ISSUED:
+                issued = outcome.invoice
+                assert issued is not None
+                assert issued.issued_at is not None
+                record(
+                    store, issued.issued_at, actor, allowed.unwrap(), Action.INVOICE_ISSUE,
+                    org=issued.org, subject=issued.id,
+                    text=f"{issued.period} total {issued.total} {issued.currency}",
+                )  # fmt: skip
                 services.uow.commit()
         outcomes.append(outcome)
         progress(done, len(targets), organisation.id)

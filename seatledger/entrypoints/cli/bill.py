@@ -61,7 +61,15 @@ def run(app: App, period_text: str, org_id: str | None, dry_run: bool) -> None:
     catalog = app.catalog()
     with _progress(enabled=stderr_is_terminal(), period=period) as step:
         report = unwrap(
-            billing.bill_run(services, catalog, period, org=org_id, dry_run=dry_run, progress=step)
+            billing.bill_run(
+                services,
+                catalog,
+                period,
+                org=org_id,
+                dry_run=dry_run,
+                progress=step,
+                actor=app.actor,
+            )
         )
     if app.as_json:
         emit_json(run_document(report))

@@ -21,6 +21,7 @@ from seatledger.entrypoints.cli.demo import demo
 from seatledger.entrypoints.cli.errors import REFUSED, show_click_error, show_store_busy
 from seatledger.entrypoints.cli.invoice import invoice
 from seatledger.entrypoints.cli.notify import notify, remind
+from seatledger.entrypoints.cli.operator import audit, operator
 from seatledger.entrypoints.cli.org import org
 from seatledger.entrypoints.cli.seat import seat
 from seatledger.entrypoints.cli.seats import seats
@@ -124,6 +125,8 @@ cli.add_command(bill)
 cli.add_command(invoice)
 cli.add_command(notify)
 cli.add_command(remind)
+cli.add_command(operator)
+cli.add_command(audit)
 
 
 def run(

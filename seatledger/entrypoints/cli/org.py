@@ -64,9 +64,9 @@ def add(
         app.once(
             "org.add",
             {"org": org_id, "name": name, "timezone": timezone, "currency": currency,
-             "billing_relationship": billing_relationship},
+             "billing_relationship": billing_relationship, "actor": app.actor},
             lambda s: organisations.add_organisation(
-                s, org_id, name, timezone, currency, billing_relationship
+                s, org_id, name, timezone, currency, billing_relationship, actor=app.actor
             ),
             codecs.ORGANISATION,
         )
@@ -203,9 +203,10 @@ def contact(
             app.once(
                 "org.contact",
                 {"org": org_id, "emails": new_emails, "webhook_url": webhook_url,
-                 "webhook_secret": secret is not None},
+                 "webhook_secret": secret is not None, "actor": app.actor},
                 lambda s: notify.set_contact(
-                    s, org_id, emails=new_emails, webhook_url=webhook_url, webhook_secret=secret
+                    s, org_id, emails=new_emails, webhook_url=webhook_url,
+                    webhook_secret=secret, actor=app.actor,
                 ),
                 codecs.CONTACT,
             )
