@@ -414,7 +414,7 @@ def test_billing_on_sql_issues_adjusts_verifies_and_is_idempotent(
     for seat in ("s0", "s1", "s2"):
         assert isinstance(seats.activate(services, seat, "north", actor="a"), Success)
 
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)  # 30 September has closed
     september = billing.bill_run(services, CATALOG, Period(2025, 9)).unwrap()
     (issued,) = september.invoices
     assert issued.id == "INV-2025-09-north"
@@ -430,7 +430,7 @@ def test_billing_on_sql_issues_adjusts_verifies_and_is_idempotent(
         services, "s2", actor="a", on=date(2025, 9, 12), reason="left in September"
     )
     assert isinstance(late, Success)
-    clock.day = date(2025, 10, 31)
+    clock.day = date(2025, 11, 1)
     october = billing.bill_run(services, CATALOG, Period(2025, 10)).unwrap()
     (next_invoice,) = october.invoices
     (adjustment,) = next_invoice.lines_of(LineKind.ADJUSTMENT)

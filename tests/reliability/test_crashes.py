@@ -128,7 +128,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     db = base / "import.db"
     cli = Cli(db)
     billable_orgs(cli, ["a"], seats_each=2, tmp=base)
-    cli.json("bill", "run", "--period", "2025-09", today="2025-09-30")
+    cli.json("bill", "run", "--period", "2025-09", today="2025-10-01")
     made["import"] = db
     rows = [f"i-{i},a,2025-09-{1 + i % 28:02d},,regular,holder {i}" for i in range(IMPORT_ROWS)]
     made["import.csv"] = write_import(base / "big.csv", rows)
@@ -142,14 +142,14 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     db = base / "changes.db"
     cli = Cli(db)
     billable_orgs(cli, ["a"], seats_each=40, tmp=base)
-    cli.json("bill", "run", "--period", "2025-09", today="2025-09-30")
+    cli.json("bill", "run", "--period", "2025-09", today="2025-10-01")
     made["changes"] = db
 
     # Notifications: 30 invoice messages waiting in the outbox (log channel only).
     db = base / "outbox.db"
     cli = Cli(db)
     billable_orgs(cli, [f"m{i:02d}" for i in range(30)], seats_each=1, tmp=base)
-    cli.json("bill", "run", "--period", "2025-09", today="2025-09-30")
+    cli.json("bill", "run", "--period", "2025-09", today="2025-10-01")
     made["outbox"] = db
     return made
 
@@ -248,7 +248,7 @@ def test_a_killed_billing_run_leaves_whole_invoices_and_can_be_run_again(
     templates: dict[str, Path], tmp_path: Path
 ):
     rng = random.Random(SEED + 1)
-    argv = cli_argv(["--json", "--today", "2025-09-30", "bill", "run", "--period", "2025-09"])
+    argv = cli_argv(["--json", "--today", "2025-10-01", "bill", "run", "--period", "2025-09"])
     full, duration = timed(argv, copy_db(templates["bill"], tmp_path / "calibrate.db"))
     assert full.returncode == 0, full.stderr
     start = startup(templates["bill"])
@@ -266,7 +266,7 @@ def test_a_killed_billing_run_leaves_whole_invoices_and_can_be_run_again(
             assert shot.invoice_ids == tuple(sorted(expected))
         partial += 0 < shot.invoices < BILLED_ORGS
         # Running it again finishes the job: one invoice per organisation, no more.
-        again = Cli(db).json("bill", "run", "--period", "2025-09", today="2025-09-30")
+        again = Cli(db).json("bill", "run", "--period", "2025-09", today="2025-10-01")
         assert {o["outcome"] for o in again["outcomes"]} <= {"issued", "already issued"}
         assert snapshot(db).invoice_ids == tuple(sorted(expected))
         db.unlink()
