@@ -71,7 +71,7 @@ from seatledger.domain.catalog import Cadence
 from seatledger.domain.contracts import Contract, PaymentMethod
 from seatledger.domain.dates import Period
 from seatledger.domain.identifiers import OrgId, SeatId
-from seatledger.domain.invoice import Evidence, Invoice, InvoiceStatus
+from seatledger.domain.invoice import Evidence, Invoice, InvoiceStatus, invoice_id
 from seatledger.domain.notifications import Channel, Contact, Message, MessageKind, thaw
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.outbox import DeliveryStatus, OutboxEntry
@@ -572,6 +572,42 @@ class SqlLedger:
         # SQLite binds each IN value separately (a limit on their number); PostgreSQL
         # takes one array parameter of any length.
         self._chunk = 10_000 if self._postgres else CHUNK
+        # What ``prefetch_billing`` read for a batch of organisations, kept current by
+        # this transaction's own writes (see there); empty: every method queries.
+        self._head: LedgerHead | None = None
+        self._contracts: dict[OrgId, list[Contract]] = {}
+        self._org_invoices: dict[OrgId, list[Invoice]] = {}
+        self._invoice_ids: dict[str, OrgId] = {}
+
+    def prefetch_billing(self, orgs: Sequence[OrgId], period: Period) -> None:
+        """Read a batch's billing inputs in a few queries (``billing.BillingPrefetch``).
+
+        The contracts and the invoices of ``orgs`` and the ledger head, read
+        inside the current transaction (under the write lock when it is a
+        write), so ``contracts``, ``invoices``, ``get_invoice`` and ``head``
+        answer from memory for them, exactly as their queries would: this
+        transaction's own writes update or drop what was read.
+        """
+        self._head = self.head()
+        contracts: dict[OrgId, list[Contract]] = {org: [] for org in orgs}
+        found: dict[OrgId, list[Invoice]] = {org: [] for org in orgs}
+        for batch in chunks(list(orgs), self._chunk):
+            rows = self.conn.execute(
+                select(contract_versions)
+                .where(self._among(contract_versions.c.org_id, batch))
+                .order_by(contract_versions.c.recorded_at, contract_versions.c.version)
+            )
+            for r in rows:
+                contracts[OrgId(r.org_id)].append(contract_of(r._mapping))
+            for invoice in self._invoices(self._among(invoices.c.org_id, batch)):
+                found[invoice.org].append(invoice)
+        self._contracts.update(contracts)
+        for org, issued in found.items():
+            issued.sort(key=_invoice_order)
+            self._org_invoices[org] = issued
+            # Every id this batch may look up: its own invoices and the one it may issue.
+            self._invoice_ids[invoice_id(org, period)] = org
+            self._invoice_ids.update((i.id, org) for i in issued)
 
     def _among(self, column: ColumnElement[Any], values: list[Any]) -> ColumnElement[bool]:
         """``column IN values``; on PostgreSQL ``column = ANY(:array)``, one parameter.
@@ -597,6 +633,7 @@ class SqlLedger:
                 created_at=recorded_at,
             )
         )
+        self._head = None
         self.conn.execute(
             update(ledger_head).where(ledger_head.c.id == 1).values(last_recorded_at=recorded_at)
         )
@@ -611,6 +648,8 @@ class SqlLedger:
 
     # --- facts ----------------------------------------------------------------
     def head(self) -> LedgerHead:
+        if self._head is not None:
+            return self._head
         row = self.conn.execute(
             select(ledger_head.c.last_seq, ledger_head.c.last_recorded_at).where(
                 ledger_head.c.id == 1
@@ -872,6 +911,7 @@ class SqlLedger:
 
     # --- contracts and usage ------------------------------------------------------------
     def _move_head(self, head: LedgerHead) -> None:
+        self._head = None
         self.conn.execute(
             update(ledger_head)
             .where(ledger_head.c.id == 1)
@@ -880,9 +920,12 @@ class SqlLedger:
 
     def add_contract(self, contract: Contract, head: LedgerHead) -> None:
         self.conn.execute(insert(contract_versions).values(**contract_row(contract)))
+        self._contracts.pop(contract.org, None)
         self._move_head(head)
 
     def contracts(self, org: OrgId) -> Sequence[Contract]:
+        if org in self._contracts:
+            return list(self._contracts[org])
         rows = self.conn.execute(
             select(contract_versions)
             .where(contract_versions.c.org_id == org)
@@ -919,19 +962,28 @@ class SqlLedger:
                 for position, row in enumerate(invoice.evidence.seats)
             ],
         )
+        if invoice.org in self._org_invoices:
+            self._org_invoices[invoice.org].append(invoice)
+            self._org_invoices[invoice.org].sort(key=_invoice_order)
+            self._invoice_ids[invoice.id] = invoice.org
 
     def get_invoice(self, invoice: str) -> Invoice | None:
+        org = self._invoice_ids.get(invoice)
+        if org is not None and org in self._org_invoices:
+            return next((i for i in self._org_invoices[org] if i.id == invoice), None)
         found = self._invoices(invoices.c.id == invoice)
         return found[0] if found else None
 
     def invoices(self, org: OrgId | None, period: Period | None) -> Sequence[Invoice]:
+        if org is not None and org in self._org_invoices:
+            return [i for i in self._org_invoices[org] if period is None or i.period == period]
         where: list[ColumnElement[bool]] = []
         if org is not None:
             where.append(invoices.c.org_id == org)
         if period is not None:
             where.append(invoices.c.period == str(period))
         found = self._invoices(*where)
-        return sorted(found, key=lambda i: (i.period, i.org, i.kind))
+        return sorted(found, key=_invoice_order)
 
     def _invoices(self, *where: ColumnElement[bool]) -> list[Invoice]:
         """The invoices matching ``where``, their evidence seats read in one query for all."""
@@ -1015,6 +1067,10 @@ class SqlLedger:
         m = row._mapping
         return Contact(OrgId(m["org_id"]), tuple(json.loads(m["emails"])), m["webhook_url"],
                        m["webhook_secret"])  # fmt: skip
+
+
+def _invoice_order(invoice: Invoice) -> tuple[Period, str, str]:
+    return (invoice.period, invoice.org, invoice.kind)
 
 
 def outbox_row(entry: OutboxEntry) -> dict[str, Any]:
