@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any, TypeVar
 
@@ -36,6 +37,7 @@ from returns.result import Failure
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
+    Dialect,
     Table,
     and_,
     any_,
@@ -111,22 +113,32 @@ def _bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> 
     if conn.dialect.name != "sqlite":
         conn.execute(insert(table), rows)
         return
-    keys = list(rows[0])
-    dialect = conn.dialect
-    processors = [
-        (i, proc)
-        for i, key in enumerate(keys)
-        if (proc := table.c[key].type.dialect_impl(dialect).bind_processor(dialect)) is not None
-    ]
+    keys = tuple(rows[0])
+    sql, processors = _sqlite_insert(table, keys, conn.dialect)
     values = itemgetter(*keys)
-    params: list[list[Any]] = []
+    if not processors:
+        conn.exec_driver_sql(sql, [values(row) for row in rows])
+        return
+    params: list[tuple[Any, ...]] = []
     for row in rows:
         value = list(values(row))
         for i, proc in processors:
             value[i] = proc(value[i])
-        params.append(value)
-    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
-    conn.exec_driver_sql(str(compiled), [tuple(p) for p in params])
+        params.append(tuple(value))
+    conn.exec_driver_sql(sql, params)
+
+
+@lru_cache(maxsize=64)
+def _sqlite_insert(
+    table: Table, keys: tuple[str, ...], dialect: Dialect
+) -> tuple[str, tuple[tuple[int, Callable[[Any], Any]], ...]]:
+    """The INSERT text for ``keys`` and the columns' bind processors, compiled once."""
+    processors = tuple(
+        (i, proc)
+        for i, key in enumerate(keys)
+        if (proc := table.c[key].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    )
+    return str(insert(table).compile(dialect=dialect, column_keys=list(keys))), processors
 
 
 def _copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -834,8 +846,40 @@ class SqlLedger:
         ]
 
     def billable_on(self, org: OrgId, on: date, known_at: datetime | None) -> Sequence[SeatRow]:
-        spans = self._spans(*_covering(org, on), known_at_filter(known_at))
-        return queries.billable_on(spans, org, on)
+        # The WHERE clause is exactly ``queries.billable_on``'s test (paid by ``org``,
+        # ``span.covers(on)``), so its rows are built straight from the stored columns, in
+        # the domain's order (``queries.row_order``): no span per row, one object per seat.
+        rows = sorted(
+            self.conn.execute(
+                select(*_ROW_COLUMNS).where(*_covering(org, on), known_at_filter(known_at))
+            ).all(),
+            key=_by_seat_and_start,
+        )
+        seat_kinds = _SEAT_KINDS
+        return [
+            SeatRow(
+                seat=seat,
+                holder=holder,
+                kind=seat_kinds[kind],
+                activated_on=activated_on,
+                deactivated_on=deactivated_on,
+                paying_org=paying_org,
+                billed_from=billed_from,
+                billed_until=billed_until,
+                addons=addons_of(addons),
+            )
+            for (
+                seat,
+                holder,
+                kind,
+                activated_on,
+                deactivated_on,
+                paying_org,
+                billed_from,
+                billed_until,
+                addons,
+            ) in rows
+        ]
 
     def count_billable(self, org: OrgId, on: date, known_at: datetime | None) -> int:
         count = self.conn.execute(
@@ -1128,6 +1172,19 @@ _SPAN_COLUMNS = (
     billing_spans.c.seat_kind,
     billing_spans.c.addons,
 )
+# A ``SeatRow``'s fields, in its constructor's order.
+_ROW_COLUMNS = (
+    billing_spans.c.seat_id,
+    billing_spans.c.holder,
+    billing_spans.c.seat_kind,
+    billing_spans.c.activated_on,
+    billing_spans.c.deactivated_on,
+    billing_spans.c.org_id,
+    billing_spans.c.start_on,
+    billing_spans.c.end_on,
+    billing_spans.c.addons,
+)
+_by_seat_and_start = itemgetter(0, 6)
 _FACT_KINDS = {k.value: k for k in FactKind}
 _SEAT_KINDS = {k.value: k for k in SeatKind}
 
