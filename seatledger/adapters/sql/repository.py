@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 from returns.result import Failure
 from sqlalchemy import (
     ARRAY,
+    BindParameter,
     ColumnElement,
     Dialect,
     Table,
@@ -796,21 +797,10 @@ class SqlLedger:
         invoice cut at ``instant`` recomputes to itself, so the billing run
         can skip recomputing it (``billing.ChangeLog``).
         """
-        spans = self.conn.execute(
-            select(billing_spans.c.id)
-            .where(
-                billing_spans.c.org_id == org,
-                or_(billing_spans.c.known_from > instant, billing_spans.c.known_until > instant),
-            )
-            .limit(1)
-        ).first()
-        if spans is not None:
+        params = {"org": org, "at": instant}
+        if self.conn.execute(_SPANS_CHANGED, params).first() is not None:
             return True
-        usage = self.conn.execute(
-            select(usage_records.c.seq)
-            .where(usage_records.c.org_id == org, usage_records.c.recorded_at > instant)
-            .limit(1)
-        ).first()
+        usage = self.conn.execute(_USAGE_CHANGED, params).first()
         return usage is not None
 
     def _spans(self, *where: ColumnElement[bool]) -> list[BillingSpan]:
@@ -849,10 +839,9 @@ class SqlLedger:
         # The WHERE clause is exactly ``queries.billable_on``'s test (paid by ``org``,
         # ``span.covers(on)``), so its rows are built straight from the stored columns, in
         # the domain's order (``queries.row_order``): no span per row, one object per seat.
+        query = _BILLABLE_NOW if known_at is None else _BILLABLE_AT
         rows = sorted(
-            self.conn.execute(
-                select(*_ROW_COLUMNS).where(*_covering(org, on), known_at_filter(known_at))
-            ).all(),
+            self.conn.execute(query, {"org": org, "on": on, "at": known_at}).all(),
             key=_by_seat_and_start,
         )
         seat_kinds = _SEAT_KINDS
@@ -984,20 +973,14 @@ class SqlLedger:
     def usage(
         self, org: OrgId, first: date, last: date, known_at: datetime | None
     ) -> Sequence[UsageRecord]:
-        query = select(usage_records).where(
-            usage_records.c.org_id == org,
-            usage_records.c.used_on >= first,
-            usage_records.c.used_on <= last,
-        )
-        if known_at is not None:
-            query = query.where(usage_records.c.recorded_at <= known_at)
-        rows = self.conn.execute(query.order_by(usage_records.c.seq))
+        params = {"org": org, "first": first, "last": last, "at": known_at}
+        rows = self.conn.execute(_USAGE_NOW if known_at is None else _USAGE_AT, params)
         return [usage_of(r._mapping) for r in rows]
 
     # --- invoices -------------------------------------------------------------------------
     def add_invoice(self, invoice: Invoice) -> None:
         # A second invoice for the same org, period and kind fails here: the unique constraint.
-        self.conn.execute(insert(invoices).values(**invoice_row(invoice)))
+        self.conn.execute(_INSERT_INVOICE, invoice_row(invoice))
         _bulk_insert(
             self.conn,
             invoice_evidence_seats,
@@ -1050,9 +1033,7 @@ class SqlLedger:
         ids = [m.id for m in messages]
         present: set[str] = set()
         for chunk in chunks(ids):
-            rows = self.conn.execute(
-                select(outbox.c.message_id).where(outbox.c.message_id.in_(chunk))
-            )
+            rows = self.conn.execute(_OUTBOX_PRESENT, {"ids": chunk})
             present.update(r[0] for r in rows)
         new = {m.id: m for m in messages if m.id not in present}
         if new:
@@ -1195,3 +1176,48 @@ def _covering(org: OrgId, on: date) -> tuple[ColumnElement[bool], ...]:
         billing_spans.c.start_on <= on,
         or_(billing_spans.c.end_on.is_(None), billing_spans.c.end_on > on),
     )
+
+
+# The statements a billing run issues once per organisation, built once (with bound
+# parameters) rather than per call: building the expressions cost more than running them.
+_ORG: BindParameter[str] = bindparam("org")
+_ON: BindParameter[date] = bindparam("on")
+_AT: BindParameter[datetime] = bindparam("at")
+_SPAN_COVERS = (
+    billing_spans.c.org_id == _ORG,
+    billing_spans.c.start_on <= _ON,
+    or_(billing_spans.c.end_on.is_(None), billing_spans.c.end_on > _ON),
+)
+_BILLABLE_NOW = select(*_ROW_COLUMNS).where(*_SPAN_COVERS, billing_spans.c.known_until.is_(None))
+_BILLABLE_AT = select(*_ROW_COLUMNS).where(
+    *_SPAN_COVERS,
+    billing_spans.c.known_from <= _AT,
+    or_(billing_spans.c.known_until.is_(None), billing_spans.c.known_until > _AT),
+)
+_USAGE_NOW = (
+    select(usage_records)
+    .where(
+        usage_records.c.org_id == _ORG,
+        usage_records.c.used_on >= bindparam("first"),
+        usage_records.c.used_on <= bindparam("last"),
+    )
+    .order_by(usage_records.c.seq)
+)
+_USAGE_AT = _USAGE_NOW.where(usage_records.c.recorded_at <= _AT)
+_SPANS_CHANGED = (
+    select(billing_spans.c.id)
+    .where(
+        billing_spans.c.org_id == _ORG,
+        or_(billing_spans.c.known_from > _AT, billing_spans.c.known_until > _AT),
+    )
+    .limit(1)
+)
+_USAGE_CHANGED = (
+    select(usage_records.c.seq)
+    .where(usage_records.c.org_id == _ORG, usage_records.c.recorded_at > _AT)
+    .limit(1)
+)
+_INSERT_INVOICE = insert(invoices)
+_OUTBOX_PRESENT = select(outbox.c.message_id).where(
+    outbox.c.message_id.in_(bindparam("ids", expanding=True))
+)
