@@ -38,6 +38,7 @@ from sqlalchemy import (
     ARRAY,
     BindParameter,
     ColumnElement,
+    Date,
     Dialect,
     Table,
     and_,
@@ -48,9 +49,11 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.types import TypeDecorator
 
 from seatledger.adapters.sql.documents import FORMAT, InvoiceDocument, document_of, document_text
 from seatledger.adapters.sql.tables import (
@@ -1153,16 +1156,39 @@ _SPAN_COLUMNS = (
     billing_spans.c.seat_kind,
     billing_spans.c.addons,
 )
+
+
+class _IsoDate(TypeDecorator[date]):
+    """A DATE column read with ``date.fromisoformat`` on SQLite (ISO text there).
+
+    SQLAlchemy's own SQLite date reader parses with a regular expression: for a
+    10,000-seat answer that was a third of the query's time. Other databases
+    return dates already.
+    """
+
+    impl = Date
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        if dialect.name == "sqlite":
+            return _date_of_text
+        return super().result_processor(dialect, coltype)
+
+
+def _date_of_text(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
 # A ``SeatRow``'s fields, in its constructor's order.
 _ROW_COLUMNS = (
     billing_spans.c.seat_id,
     billing_spans.c.holder,
     billing_spans.c.seat_kind,
-    billing_spans.c.activated_on,
-    billing_spans.c.deactivated_on,
+    type_coerce(billing_spans.c.activated_on, _IsoDate()).label("activated_on"),
+    type_coerce(billing_spans.c.deactivated_on, _IsoDate()).label("deactivated_on"),
     billing_spans.c.org_id,
-    billing_spans.c.start_on,
-    billing_spans.c.end_on,
+    type_coerce(billing_spans.c.start_on, _IsoDate()).label("start_on"),
+    type_coerce(billing_spans.c.end_on, _IsoDate()).label("end_on"),
     billing_spans.c.addons,
 )
 _by_seat_and_start = itemgetter(0, 6)
