@@ -201,6 +201,7 @@ billing_spans = Table(
         "activated_on",
         "deactivated_on",
         "addons",
+        "known_until",
         sqlite_where=text("known_until IS NULL"),
     ),
 )
