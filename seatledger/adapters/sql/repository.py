@@ -11,7 +11,9 @@ ones stay. A question "as known at T" then reads the spans with
 ``known_from <= T < known_until`` (``known_until`` NULL: still known), with
 a set-based query filtered by organisation and date, and hands the few
 matching spans to the pure functions of ``seatledger.domain.queries``, so
-the answers are exactly the domain's.
+the answers are exactly the domain's (``billable_on``, whose WHERE clause
+is exactly the domain's test, builds its rows straight from the columns;
+the differential tests prove it answers the same).
 
 Contract versions and usage records are appended like facts (and move the
 ledger head). An invoice is written once: a row of ``invoices``, one row of
