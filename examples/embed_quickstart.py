@@ -24,6 +24,7 @@ def main() -> None:
             billable = ledger.seats_on("acme", date(2026, 9, 30))
             print("billable on 2026-09-30:", ", ".join(row.seat for row in billable.rows))
             ledger.set_contract("acme", plan="standard", effective_from="2026-09")
+            # September is counted on the 30th and billed once that day has ended everywhere.
             run = ledger.bill_run("2026-09")
             invoice = run.invoices[0]
             print(f"invoice {invoice.id}: total {invoice.total} {invoice.currency}")

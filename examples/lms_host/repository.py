@@ -31,8 +31,11 @@ from typing import Final
 
 from seatledger.domain import queries
 from seatledger.domain.admins import Admin
+from seatledger.domain.audit import AuditEntry, AuditFilter
+from seatledger.domain.authorisation import Operator
 from seatledger.domain.contracts import Contract
 from seatledger.domain.dates import Period
+from seatledger.domain.idempotency import IdempotencyKey, IdempotencyRecord
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.invoice import Invoice
 from seatledger.domain.notifications import Contact, Message
@@ -225,6 +228,25 @@ class LmsLedger:
 
     def get_contact(self, org: OrgId) -> Contact | None:
         return None
+
+    def idempotency_record(self, key: IdempotencyKey) -> IdempotencyRecord | None:
+        return None
+
+    def add_idempotency_record(self, record: IdempotencyRecord) -> None:
+        raise NotImplementedError(READ_ONLY)
+
+    # The host authorises its own screens: this ledger is open and keeps no trail.
+    def operators(self) -> Sequence[Operator]:
+        return []
+
+    def add_operator(self, operator: Operator) -> None:
+        raise NotImplementedError(READ_ONLY)
+
+    def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        raise NotImplementedError(READ_ONLY)
+
+    def audit(self, chosen: AuditFilter) -> Sequence[AuditEntry]:
+        return []
 
 
 class LmsUnitOfWork:

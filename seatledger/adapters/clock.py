@@ -51,14 +51,19 @@ class FixedClock:
     """A clock stopped at one instant that a test moves by hand.
 
     With ``step``, each reading moves it on by that much, like a clock that
-    ticks between commands.
+    ticks between commands. With ``skew``, ``latest`` allows that much
+    difference from other writers' clocks, as ``SystemClock`` does (for
+    several processes, each with its own clock, writing one ledger).
     """
 
-    def __init__(self, instant: datetime, step: timedelta = timedelta(0)) -> None:
+    def __init__(
+        self, instant: datetime, step: timedelta = timedelta(0), skew: timedelta = timedelta(0)
+    ) -> None:
         if instant.tzinfo is None:
             raise ValueError("a FixedClock needs a timezone-aware instant")
         self.instant = instant.astimezone(UTC)
         self.step = step
+        self.skew = skew
 
     def now(self) -> datetime:
         reading = self.instant
@@ -66,7 +71,7 @@ class FixedClock:
         return reading
 
     def latest(self) -> datetime:
-        return self.instant
+        return self.instant + self.skew
 
     def today(self, timezone: str) -> date:
         return self.instant.astimezone(ZoneInfo(timezone)).date()

@@ -11,10 +11,15 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 
+import attrs
+
 from seatledger.domain import queries
 from seatledger.domain.admins import Admin
+from seatledger.domain.audit import AuditEntry, AuditFilter
+from seatledger.domain.authorisation import Operator
 from seatledger.domain.contracts import Contract
 from seatledger.domain.dates import Period
+from seatledger.domain.idempotency import IdempotencyKey, IdempotencyRecord
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.invoice import Invoice
 from seatledger.domain.notifications import Contact, Message
@@ -38,6 +43,10 @@ class InMemoryLedger:
         self.issued: dict[str, Invoice] = {}
         self.messages: dict[str, OutboxEntry] = {}
         self.contacts: dict[OrgId, Contact] = {}
+        self.idempotency: dict[str, IdempotencyRecord] = {}
+
+        self.operator_list: list[Operator] = []
+        self.audit_entries: list[AuditEntry] = []
 
     def snapshot(self) -> InMemoryLedger:
         """A copy that can be changed without touching this one (facts are immutable)."""
@@ -51,6 +60,10 @@ class InMemoryLedger:
         copied.issued = dict(self.issued)
         copied.messages = dict(self.messages)
         copied.contacts = dict(self.contacts)
+        copied.idempotency = dict(self.idempotency)
+
+        copied.operator_list = list(self.operator_list)
+        copied.audit_entries = list(self.audit_entries)
         return copied
 
     # --- organisations ------------------------------------------------------
@@ -159,6 +172,8 @@ class InMemoryLedger:
         ):
             raise ValueError(f"an invoice for {invoice.org} {invoice.period} exists already")
         self.issued[invoice.id] = invoice
+        if invoice.issued_at is not None:
+            self._head = LedgerHead(self._head.last_seq, invoice.issued_at)
 
     def get_invoice(self, invoice: str) -> Invoice | None:
         return self.issued.get(invoice)
@@ -209,6 +224,29 @@ class InMemoryLedger:
     def get_contact(self, org: OrgId) -> Contact | None:
         return self.contacts.get(org)
 
+    # --- idempotency keys ---------------------------------------------------------------
+    def idempotency_record(self, key: IdempotencyKey) -> IdempotencyRecord | None:
+        return self.idempotency.get(key.text)
+
+    def add_idempotency_record(self, record: IdempotencyRecord) -> None:
+        if record.key.text in self.idempotency:
+            raise ValueError(f"idempotency key {record.key.text!r} is stored already")
+        self.idempotency[record.key.text] = record
+
+    # --- operators and the audit trail -------------------------------------------------
+    def operators(self) -> Sequence[Operator]:
+        return list(self.operator_list)
+
+    def add_operator(self, operator: Operator) -> None:
+        self.operator_list.append(operator)
+
+    def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        for entry in entries:
+            self.audit_entries.append(attrs.evolve(entry, seq=len(self.audit_entries) + 1))
+
+    def audit(self, chosen: AuditFilter) -> Sequence[AuditEntry]:
+        return [e for e in self.audit_entries if chosen.matches(e)]
+
 
 class InMemoryUnitOfWork:
     """Transactions over an InMemoryLedger: a write works on a copy, kept only on commit."""
@@ -241,4 +279,8 @@ class InMemoryUnitOfWork:
         self.ledger.issued = self._working.issued
         self.ledger.messages = self._working.messages
         self.ledger.contacts = self._working.contacts
+        self.ledger.idempotency = self._working.idempotency
+
+        self.ledger.operator_list = self._working.operator_list
+        self.ledger.audit_entries = self._working.audit_entries
         self.commits += 1

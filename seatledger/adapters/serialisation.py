@@ -24,6 +24,8 @@ from cattrs import Converter
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from seatledger.domain.admins import Admin
+from seatledger.domain.audit import AuditEntry
+from seatledger.domain.authorisation import Operator
 from seatledger.domain.contracts import Contract
 from seatledger.domain.dates import Period, iso_instant
 from seatledger.domain.invoice import Invoice, InvoiceLine
@@ -357,3 +359,61 @@ def evidence_csv(rows: Sequence[SeatRow]) -> str:
         cells = csv_row(row)
         writer.writerow({column: cells[column] for column in EVIDENCE_COLUMNS})
     return buffer.getvalue()
+
+
+# --- operators and the audit trail ------------------------------------------------------
+
+AUDIT_COLUMNS: Final = (
+    "seq",
+    "recorded_at",
+    "actor",
+    "role",
+    "action",
+    "org",
+    "other_org",
+    "seat",
+    "subject",
+    "summary",
+)
+
+
+def audit_document(entry: AuditEntry) -> dict[str, Any]:
+    """One audit entry for people and scripts (``AUDIT_COLUMNS``)."""
+    return {
+        "seq": entry.seq,
+        "recorded_at": iso_instant(entry.recorded_at),
+        "actor": entry.actor,
+        "role": entry.role.value,
+        "action": entry.action.value,
+        "org": entry.org,
+        "other_org": entry.other_org,
+        "seat": entry.seat,
+        "subject": entry.subject,
+        "summary": entry.summary,
+    }
+
+
+def audit_csv(entries: Iterable[AuditEntry]) -> str:
+    """Audit entries as CSV, every text cell safe to open in a spreadsheet."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=AUDIT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for entry in entries:
+        document = audit_document(entry)
+        writer.writerow(
+            {
+                column: ""
+                if document[column] is None
+                else neutralise_formula(str(document[column]))
+                for column in AUDIT_COLUMNS
+            }
+        )
+    return buffer.getvalue()
+
+
+def operator_document(operator: Operator) -> dict[str, Any]:
+    return {
+        "operator": operator.name,
+        "added_at": iso_instant(operator.added_at),
+        "added_by": operator.added_by,
+    }

@@ -10,7 +10,7 @@ one place each.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import ClassVar
 
 from attrs import frozen
@@ -721,6 +721,8 @@ class NoContract(LedgerError):
 
 @frozen
 class ReferenceDateNotReached(LedgerError):
+    """The period's count date has not ended in every time zone yet (the closing rule)."""
+
     code: ClassVar[str] = "reference-date-not-reached"
     org: str
     period: str
@@ -729,10 +731,11 @@ class ReferenceDateNotReached(LedgerError):
 
     @property
     def message(self) -> str:
+        after = self.reference_date + timedelta(days=1)
         return (
             f"{self.org!r} is counted for {self.period} on {self.reference_date.isoformat()}, "
-            f"which has not come yet (today is {self.today.isoformat()}); use --dry-run to "
-            "forecast"
+            f"which has not ended in every time zone yet (today is {self.today.isoformat()}): "
+            f"it can be billed from {after.isoformat()} 12:00 UTC; use --dry-run to forecast"
         )
 
 
@@ -759,3 +762,57 @@ class CurrencyMismatch(LedgerError):
             f"{self.org!r} is billed in {self.currency}, but the catalog prices in "
             f"{self.catalog_currency}; bill it with a catalog in {self.currency}"
         )
+
+
+# --- idempotency keys ----------------------------------------------------------------
+
+
+@frozen
+class InvalidIdempotencyKey(LedgerError):
+    """An idempotency key that is empty, too long, or has spaces or other characters."""
+
+    code: ClassVar[str] = "invalid-idempotency-key"
+    text: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.text[:80]!r} is not a valid idempotency key: use 1 to 200 printable ASCII "
+            "characters without spaces, e.g. a UUID"
+        )
+
+
+@frozen
+class IdempotencyKeyReused(LedgerError):
+    """A key already used for a command with other arguments: the new command is refused."""
+
+    code: ClassVar[str] = "idempotency-key-reused"
+    key: str
+    command: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"idempotency key {self.key!r} was first used for {self.command!r} with other "
+            "arguments; a key may be reused only to retry the same command with the same "
+            "arguments: use a new key for a new command"
+        )
+
+
+# --- authorisation -------------------------------------------------------------------------
+
+
+@frozen
+class NotAuthorised(LedgerError):
+    """The actor may not do this in a closed ledger (see ``authorisation.Authorisation``)."""
+
+    code: ClassVar[str] = "not-authorised"
+    actor: str
+    action: str
+    org: str | None
+    allowed: str
+
+    @property
+    def message(self) -> str:
+        where = f" for organisation {self.org!r}" if self.org is not None else ""
+        return f"{self.actor!r} may not {self.action}{where}: {self.allowed}"

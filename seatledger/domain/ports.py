@@ -15,9 +15,12 @@ from typing import Protocol
 from attrs import frozen
 
 from seatledger.domain.admins import Admin
+from seatledger.domain.audit import AuditEntry, AuditFilter
+from seatledger.domain.authorisation import Operator
 from seatledger.domain.catalog import Catalog
 from seatledger.domain.contracts import Contract
 from seatledger.domain.dates import Period
+from seatledger.domain.idempotency import IdempotencyKey, IdempotencyRecord
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.invoice import Invoice
 from seatledger.domain.notifications import Contact, Message
@@ -143,7 +146,11 @@ class BillingRepository(Protocol):
 
     def add_invoice(self, invoice: Invoice) -> None:
         """Store an issued invoice; a second one for the same org, period and kind is a bug
-        the store refuses (its unique constraint), never silently kept."""
+        the store refuses (its unique constraint), never silently kept.
+
+        The ledger head's recorded instant moves to the invoice's issue
+        instant, so a fact recorded afterwards is recorded after it.
+        """
         ...
 
     def get_invoice(self, invoice: str) -> Invoice | None: ...
@@ -173,7 +180,42 @@ class OutboxRepository(Protocol):
     def get_contact(self, org: OrgId) -> Contact | None: ...
 
 
-class Store(LedgerRepository, BillingRepository, OutboxRepository, Protocol):
+class IdempotencyRepository(Protocol):
+    """Idempotency keys, each stored with the write it names; never changed or deleted."""
+
+    def idempotency_record(self, key: IdempotencyKey) -> IdempotencyRecord | None: ...
+
+    def add_idempotency_record(self, record: IdempotencyRecord) -> None:
+        """Store a key with its write; a key stored twice is a bug the store refuses."""
+        ...
+
+
+class AuditRepository(Protocol):
+    """The operators of the ledger, and the append-only audit trail."""
+
+    def operators(self) -> Sequence[Operator]:
+        """Every registered operator, in the order they were added (none: an open ledger)."""
+        ...
+
+    def add_operator(self, operator: Operator) -> None: ...
+
+    def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        """Append entries (their ``seq`` is assigned by the store, in order)."""
+        ...
+
+    def audit(self, chosen: AuditFilter) -> Sequence[AuditEntry]:
+        """The entries the filter matches, in the order they were written."""
+        ...
+
+
+class Store(
+    LedgerRepository,
+    BillingRepository,
+    OutboxRepository,
+    IdempotencyRepository,
+    AuditRepository,
+    Protocol,
+):
     """Everything one transaction can read and write."""
 
 

@@ -22,6 +22,12 @@ database's write lock orders the writers. ``in_memory()`` ledgers serialise
 their calls with a lock. Creating a ledger per request also works but pays
 for opening the engine each time.
 
+Retries: every method that writes (except ``bill_run``, ``remind`` and
+``deliver``, idempotent or at-least-once by design) takes
+``idempotency_key=``; a call repeated with the same key and arguments
+returns the first result and changes nothing, with other arguments it is
+refused (``idempotency-key-reused``). See decision 0010.
+
 The acting person: every method that records a fact takes ``actor=``; when
 it is left out, the ``actor`` given to ``connect`` is recorded. The actor is
 stored on the fact and shown by ``history``. PINs are arguments (a host has
@@ -33,7 +39,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime
 from decimal import Decimal
@@ -44,13 +50,18 @@ from typing import Final, TypeVar
 from attrs import frozen
 from returns.result import Failure, Result
 
+from seatledger.adapters import result_codecs as codecs
 from seatledger.adapters.csv_import import parse_row
 from seatledger.adapters.notify import LogNotifier
+from seatledger.domain import idempotency
 from seatledger.domain.admins import Admin
+from seatledger.domain.audit import AuditEntry
+from seatledger.domain.authorisation import Operator
 from seatledger.domain.catalog import Cadence, Catalog
 from seatledger.domain.contracts import Contract, PaymentMethod
 from seatledger.domain.dates import Period, parse_date
 from seatledger.domain.errors import ImportRejected, LedgerError, RowProblem
+from seatledger.domain.idempotency import IdempotencyKey, ResultCodec
 from seatledger.domain.invoice import Invoice
 from seatledger.domain.notifications import Contact, Notifier
 from seatledger.domain.organisation import Organisation
@@ -65,6 +76,7 @@ from seatledger.domain.services import (
     contracts,
     imports,
     notify,
+    operators,
     organisations,
     questions,
     seats,
@@ -73,6 +85,7 @@ from seatledger.domain.services import (
 from seatledger.domain.services.billing import RunReport, Verification
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.contracts import ContractStatus, ContractTerms
+from seatledger.domain.services.idempotency import run_once
 from seatledger.domain.services.imports import ImportRow, ImportSummary
 from seatledger.domain.services.notify import DeliveryReport, ReminderReport
 from seatledger.domain.services.questions import SeatsAnswer
@@ -293,6 +306,20 @@ class Ledger:
         with self._backend.call():
             return _ok(use_case(Services(uow=self._backend.uow(), clock=self._clock)))
 
+    def _write(
+        self,
+        key: str | None,
+        command: str,
+        arguments: Mapping[str, object],
+        use_case: Callable[[Services], Result[T, LedgerError]],
+        codec: ResultCodec[T],
+    ) -> T:
+        """Run a write; with a key, at most once (a retry returns the first result)."""
+        if key is None:
+            return self._run(use_case)
+        keyed = idempotency.request(_ok(IdempotencyKey.parse(key)), command, arguments)
+        return self._run(lambda s: run_once(s, keyed, use_case, codec))
+
     def _plain(self, use_case: Callable[[Services], T]) -> T:
         with self._backend.call():
             return use_case(Services(uow=self._backend.uow(), clock=self._clock))
@@ -309,13 +336,21 @@ class Ledger:
         timezone: str = "Europe/Amsterdam",
         currency: str = "EUR",
         billing_relationship: bool = True,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Organisation:
         """Register a client organisation (its time zone decides its calendar)."""
-        return self._run(
+        who = self._who(actor)
+        return self._write(
+            idempotency_key,
+            "org.add",
+            {"org": org, "name": name, "timezone": timezone, "currency": currency,
+             "billing_relationship": billing_relationship, "actor": who},
             lambda s: organisations.add_organisation(
-                s, org, name, timezone, currency, billing_relationship
-            )
-        )
+                s, org, name, timezone, currency, billing_relationship, actor=who
+            ),
+            codecs.ORGANISATION,
+        )  # fmt: skip
 
     def organisation(self, org: str) -> Organisation:
         return self._run(lambda s: organisations.get_organisation(s, org))
@@ -335,25 +370,24 @@ class Ledger:
         addons: Iterable[str] = (),
         reason: str | None = None,
         actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> SeatFact:
         """Open a new seat billed to ``org`` from ``on`` (default: today in the org's zone).
 
         A backdated ``on`` needs a ``reason``; a future one is refused.
         """
-        day, seat_kind = _maybe_day(on), _kind(kind)
-        return self._run(
+        day, seat_kind, who, extras = _maybe_day(on), _kind(kind), self._who(actor), tuple(addons)
+        return self._write(
+            idempotency_key,
+            "seat.activate",
+            {"seat": seat, "org": org, "actor": who, "on": day, "kind": seat_kind,
+             "holder": holder, "addons": frozenset(extras), "reason": reason},
             lambda s: seats.activate(
-                s,
-                seat,
-                org,
-                actor=self._who(actor),
-                on=day,
-                kind=seat_kind,
-                holder=holder,
-                addons=tuple(addons),
-                reason=reason,
-            )
-        )
+                s, seat, org, actor=who, on=day, kind=seat_kind, holder=holder,
+                addons=extras, reason=reason,
+            ),
+            codecs.SEAT_FACT,
+        )  # fmt: skip
 
     def deactivate(
         self,
@@ -362,11 +396,16 @@ class Ledger:
         on: Day | None = None,
         reason: str | None = None,
         actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> SeatFact:
         """End the seat's active interval on ``on``: it is not billed for ``on`` itself."""
-        day = _maybe_day(on)
-        return self._run(
-            lambda s: seats.deactivate(s, seat, actor=self._who(actor), on=day, reason=reason)
+        day, who = _maybe_day(on), self._who(actor)
+        return self._write(
+            idempotency_key,
+            "seat.deactivate",
+            {"seat": seat, "actor": who, "on": day, "reason": reason},
+            lambda s: seats.deactivate(s, seat, actor=who, on=day, reason=reason),
+            codecs.SEAT_FACT,
         )
 
     def complete(
@@ -376,11 +415,16 @@ class Ledger:
         on: Day | None = None,
         reason: str | None = None,
         actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> SeatFact:
         """Mark the seat's training completed on ``on``: billing stops as for a deactivation."""
-        day = _maybe_day(on)
-        return self._run(
-            lambda s: seats.complete(s, seat, actor=self._who(actor), on=day, reason=reason)
+        day, who = _maybe_day(on), self._who(actor)
+        return self._write(
+            idempotency_key,
+            "seat.complete",
+            {"seat": seat, "actor": who, "on": day, "reason": reason},
+            lambda s: seats.complete(s, seat, actor=who, on=day, reason=reason),
+            codecs.SEAT_FACT,
         )
 
     def reactivate(
@@ -393,37 +437,61 @@ class Ledger:
         holder: str | None = None,
         addons: Iterable[str] | None = None,
         actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> SeatFact:
         """Open a new active interval for a deactivated or completed seat."""
-        day = _maybe_day(on)
+        day, who = _maybe_day(on), self._who(actor)
         seat_kind = None if kind is None else _kind(kind)
         new_addons = None if addons is None else tuple(addons)
-        return self._run(
+        return self._write(
+            idempotency_key,
+            "seat.reactivate",
+            {"seat": seat, "actor": who, "on": day, "reason": reason, "kind": seat_kind,
+             "holder": holder, "addons": None if new_addons is None else frozenset(new_addons)},
             lambda s: seats.reactivate(
-                s,
-                seat,
-                actor=self._who(actor),
-                on=day,
-                reason=reason,
-                kind=seat_kind,
-                holder=holder,
+                s, seat, actor=who, on=day, reason=reason, kind=seat_kind, holder=holder,
                 addons=new_addons,
-            )
-        )
+            ),
+            codecs.SEAT_FACT,
+        )  # fmt: skip
 
     def correct(
-        self, seat: str, seq: int, *, on: Day, reason: str, actor: str | None = None
+        self,
+        seat: str,
+        seq: int,
+        *,
+        on: Day,
+        reason: str,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> SeatFact:
         """Record that fact ``seq`` really happened on ``on`` (the old fact stays in history)."""
-        day = _day(on)
-        return self._run(
-            lambda s: seats.correct(s, seat, seq, on=day, actor=self._who(actor), reason=reason)
+        day, who = _day(on), self._who(actor)
+        return self._write(
+            idempotency_key,
+            "seat.correct",
+            {"seat": seat, "seq": seq, "on": day, "actor": who, "reason": reason},
+            lambda s: seats.correct(s, seat, seq, on=day, actor=who, reason=reason),
+            codecs.SEAT_FACT,
         )
 
-    def retract(self, seat: str, seq: int, *, reason: str, actor: str | None = None) -> SeatFact:
+    def retract(
+        self,
+        seat: str,
+        seq: int,
+        *,
+        reason: str,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> SeatFact:
         """Record that fact ``seq`` never happened (it stays in history, marked retracted)."""
-        return self._run(
-            lambda s: seats.retract(s, seat, seq, actor=self._who(actor), reason=reason)
+        who = self._who(actor)
+        return self._write(
+            idempotency_key,
+            "seat.retract",
+            {"seat": seat, "seq": seq, "actor": who, "reason": reason},
+            lambda s: seats.retract(s, seat, seq, actor=who, reason=reason),
+            codecs.SEAT_FACT,
         )
 
     def history(self, seat: str) -> SeatHistory:
@@ -431,7 +499,12 @@ class Ledger:
         return self._run(lambda s: seats.history(s, seat))
 
     def import_seats(
-        self, rows: Iterable[NewSeat], *, source: str = "api", actor: str | None = None
+        self,
+        rows: Iterable[NewSeat],
+        *,
+        source: str = "api",
+        actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> ImportSummary:
         """Import seats new to the ledger with their past; one bad row rejects them all."""
         checked: list[ImportRow] = []
@@ -458,8 +531,13 @@ class Ledger:
                 checked.append(parsed.unwrap())
         if problems:
             raise LedgerRefused(ImportRejected(source, tuple(problems)))
-        return self._run(
-            lambda s: imports.import_seats(s, checked, source=source, actor=self._who(actor))
+        who = self._who(actor)
+        return self._write(
+            idempotency_key,
+            "seat.import",
+            {"rows": checked, "source": source, "actor": who},
+            lambda s: imports.import_seats(s, checked, source=source, actor=who),
+            codecs.IMPORT_SUMMARY,
         )
 
     # --- questions ---------------------------------------------------------------------
@@ -492,18 +570,78 @@ class Ledger:
         return self._run(lambda s: questions.count_on(s, org, day, known_at))
 
     # --- admins and transfers --------------------------------------------------------------
-    def add_admin(self, org: str, admin: str, pin: str) -> Admin:
-        """Give ``org`` an admin with a personal PIN (kept only as a salted scrypt hash)."""
+    def add_admin(
+        self,
+        org: str,
+        admin: str,
+        pin: str,
+        *,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Admin:
+        """Give ``org`` an admin with a personal PIN (kept only as a salted scrypt hash).
+
+        With a key, the PIN is not part of the fingerprint, and a replay returns the admin
+        without its PIN hash (never stored twice).
+        """
         pins = self._backend.pins()
-        return self._run(lambda s: admins.add_admin(s, pins, org, admin, pin))
+        who = self._who(actor)
+        return self._write(
+            idempotency_key,
+            "admin.add",
+            {"org": org, "admin": admin, "actor": who},
+            lambda s: admins.add_admin(s, pins, org, admin, pin, actor=who),
+            codecs.ADMIN,
+        )
 
     def admins(self, org: str) -> list[Admin]:
         return list(self._run(lambda s: admins.list_admins(s, org)))
 
-    def unlock_admin(self, org: str, admin: str, *, by: str, pin: str) -> Admin:
-        """Another admin of ``org`` (``by``, with their own PIN) unlocks a locked admin."""
+    def unlock_admin(
+        self,
+        org: str,
+        admin: str,
+        *,
+        by: str | None = None,
+        pin: str | None = None,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Admin:
+        """Another admin of ``org`` (``by``, with their own PIN) unlocks a locked admin; in a
+        closed ledger an operator may unlock without one."""
         pins = self._backend.pins()
-        return self._run(lambda s: admins.unlock_admin(s, pins, org, admin, by=by, pin=pin))
+        who = self._who(actor)
+        return self._write(
+            idempotency_key,
+            "admin.unlock",
+            {"org": org, "admin": admin, "by": by, "actor": who},
+            lambda s: admins.unlock_admin(s, pins, org, admin, by=by, pin=pin, actor=who),
+            codecs.ADMIN,
+        )
+
+    # --- operators and the audit trail ---------------------------------------------------
+    def add_operator(self, name: str, *, actor: str | None = None) -> Operator:
+        """Register ``name`` as an operator; the first one closes the ledger for good."""
+        return self._run(lambda s: operators.add_operator(s, name, actor=self._who(actor)))
+
+    def operators(self) -> list[Operator]:
+        """The operators, in the order they were added (none: the ledger is open)."""
+        return list(self._plain(operators.list_operators))
+
+    def audit(
+        self,
+        *,
+        org: str | None = None,
+        seat: str | None = None,
+        first: Day | None = None,
+        last: Day | None = None,
+    ) -> list[AuditEntry]:
+        """Who did what and when: entries of ``org`` (either side of a transfer) and/or
+        ``seat``, recorded on the days ``first`` to ``last`` (in ``org``'s zone, else UTC)."""
+        start, end = _maybe_day(first), _maybe_day(last)
+        return list(
+            self._run(lambda s: operators.audit_trail(s, org=org, seat=seat, first=start, last=end))
+        )
 
     def request_transfer(
         self,
@@ -513,13 +651,20 @@ class Ledger:
         expires_in_days: int | None = None,
         reason: str | None = None,
         actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> TransferRequest:
         """The paying organisation asks ``to`` to take over the seat's billing."""
-        return self._run(
+        who = self._who(actor)
+        return self._write(
+            idempotency_key,
+            "transfer.request",
+            {"seat": seat, "to": to, "actor": who, "expires_in_days": expires_in_days,
+             "reason": reason},
             lambda s: transfers.request_transfer(
-                s, seat, to, actor=self._who(actor), expires_in_days=expires_in_days, reason=reason
-            )
-        )
+                s, seat, to, actor=who, expires_in_days=expires_in_days, reason=reason
+            ),
+            codecs.TRANSFER_REQUEST,
+        )  # fmt: skip
 
     def approve(
         self,
@@ -529,13 +674,18 @@ class Ledger:
         pin: str,
         reason: str | None = None,
         actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> TransferRequest:
         """The receiver approves with an admin's PIN: it pays from today on."""
-        pins = self._backend.pins()
-        return self._run(
+        pins, who = self._backend.pins(), self._who(actor)
+        return self._write(
+            idempotency_key,
+            "transfer.approve",
+            {"request": request, "admin": admin, "actor": who, "reason": reason},
             lambda s: transfers.approve(
-                s, pins, request, admin=admin, pin=pin, actor=self._who(actor), reason=reason
-            )
+                s, pins, request, admin=admin, pin=pin, actor=who, reason=reason
+            ),
+            codecs.TRANSFER_REQUEST,
         )
 
     def reject(
@@ -546,21 +696,36 @@ class Ledger:
         pin: str,
         reason: str | None = None,
         actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> TransferRequest:
         """The receiver declines with an admin's PIN: the sender keeps paying."""
-        pins = self._backend.pins()
-        return self._run(
+        pins, who = self._backend.pins(), self._who(actor)
+        return self._write(
+            idempotency_key,
+            "transfer.reject",
+            {"request": request, "admin": admin, "actor": who, "reason": reason},
             lambda s: transfers.reject(
-                s, pins, request, admin=admin, pin=pin, actor=self._who(actor), reason=reason
-            )
+                s, pins, request, admin=admin, pin=pin, actor=who, reason=reason
+            ),
+            codecs.TRANSFER_REQUEST,
         )
 
     def withdraw(
-        self, request: str, *, reason: str | None = None, actor: str | None = None
+        self,
+        request: str,
+        *,
+        reason: str | None = None,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> TransferRequest:
         """The sender takes its pending request back."""
-        return self._run(
-            lambda s: transfers.withdraw(s, request, actor=self._who(actor), reason=reason)
+        who = self._who(actor)
+        return self._write(
+            idempotency_key,
+            "transfer.withdraw",
+            {"request": request, "actor": who, "reason": reason},
+            lambda s: transfers.withdraw(s, request, actor=who, reason=reason),
+            codecs.TRANSFER_REQUEST,
         )
 
     def take_over(
@@ -572,13 +737,18 @@ class Ledger:
         pin: str,
         reason: str | None = None,
         actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> SeatFact:
         """An admin of ``by`` takes over the seat's billing at once, on their own consent."""
-        pins = self._backend.pins()
-        return self._run(
+        pins, who = self._backend.pins(), self._who(actor)
+        return self._write(
+            idempotency_key,
+            "takeover",
+            {"seat": seat, "by": by, "admin": admin, "actor": who, "reason": reason},
             lambda s: transfers.take_over(
-                s, pins, seat, by, admin=admin, pin=pin, actor=self._who(actor), reason=reason
-            )
+                s, pins, seat, by, admin=admin, pin=pin, actor=who, reason=reason
+            ),
+            codecs.SEAT_FACT,
         )
 
     def transfers(self, org: str | None = None, *, pending_only: bool = False) -> list[RequestView]:
@@ -592,9 +762,19 @@ class Ledger:
 
         return list(self._run(listed))
 
-    def expire_transfers(self, *, actor: str | None = None) -> list[TransferRequest]:
+    def expire_transfers(
+        self, *, actor: str | None = None, idempotency_key: str | None = None
+    ) -> list[TransferRequest]:
         """Expire pending requests past their last day."""
-        return list(self._run(lambda s: transfers.expire_due(s, actor=self._who(actor))))
+        who = self._who(actor)
+        expired: Sequence[TransferRequest] = self._write(
+            idempotency_key,
+            "transfer.expire",
+            {"actor": who},
+            lambda s: transfers.expire_due(s, actor=who),
+            codecs.TRANSFER_REQUESTS,
+        )
+        return list(expired)
 
     # --- contracts and usage -----------------------------------------------------------------
     def set_contract(
@@ -614,6 +794,7 @@ class Ledger:
         discount_code: str | None = None,
         effective_from: PeriodLike | None = None,
         actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Contract:
         """Append a contract version; terms left out keep their current values."""
         terms = ContractTerms(
@@ -630,9 +811,13 @@ class Ledger:
             discount_code=discount_code,
             effective_from=None if effective_from is None else _period(effective_from),
         )
-        catalog = self._backend.catalog()
-        return self._run(
-            lambda s: contracts.set_contract(s, catalog, org, terms, actor=self._who(actor))
+        catalog, who = self._backend.catalog(), self._who(actor)
+        return self._write(
+            idempotency_key,
+            "contract.set",
+            {"org": org, "terms": terms, "actor": who},
+            lambda s: contracts.set_contract(s, catalog, org, terms, actor=who),
+            codecs.CONTRACT,
         )
 
     def contract(self, org: str) -> ContractStatus:
@@ -647,19 +832,28 @@ class Ledger:
         quantity: int = 1,
         on: Day | None = None,
         actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> UsageRecord:
         """Record usage (new dossiers, paid questionnaires), billed in arrears."""
-        catalog = self._backend.catalog()
-        day = _maybe_day(on)
-        return self._run(
+        catalog, day, who = self._backend.catalog(), _maybe_day(on), self._who(actor)
+        return self._write(
+            idempotency_key,
+            "usage.record",
+            {"org": org, "kind": kind, "quantity": quantity, "on": day, "actor": who},
             lambda s: contracts.record_usage(
-                s, catalog, org, kind, quantity=quantity, on=day, actor=self._who(actor)
-            )
+                s, catalog, org, kind, quantity=quantity, on=day, actor=who
+            ),
+            codecs.USAGE_RECORD,
         )
 
     # --- billing and proof ---------------------------------------------------------------------
     def bill_run(
-        self, period: PeriodLike, *, org: str | None = None, dry_run: bool = False
+        self,
+        period: PeriodLike,
+        *,
+        org: str | None = None,
+        dry_run: bool = False,
+        actor: str | None = None,
     ) -> RunReport:
         """Bill ``period`` (``YYYY-MM``) for every organisation or one; idempotent.
 
@@ -667,7 +861,11 @@ class Ledger:
         """
         chosen = _period(period)
         catalog = self._backend.catalog()
-        return self._run(lambda s: billing.bill_run(s, catalog, chosen, org=org, dry_run=dry_run))
+        return self._run(
+            lambda s: billing.bill_run(
+                s, catalog, chosen, org=org, dry_run=dry_run, actor=self._who(actor)
+            )
+        )
 
     def invoices(self, org: str | None = None, period: PeriodLike | None = None) -> list[Invoice]:
         chosen = None if period is None else _period(period)
@@ -692,30 +890,49 @@ class Ledger:
         emails: Sequence[str] | None = None,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Contact:
-        """Where ``org``'s notifications go; options left out keep their values."""
-        return self._run(
+        """Where ``org``'s notifications go; options left out keep their values.
+
+        With a key, the secret is not part of the fingerprint (only whether one was given),
+        and a replay returns the contact with its secret redacted (never stored twice).
+        """
+        return self._write(
+            idempotency_key,
+            "org.contact",
+            {"org": org, "emails": None if emails is None else list(emails),
+             "webhook_url": webhook_url, "webhook_secret": webhook_secret is not None,
+             "actor": self._who(actor)},
             lambda s: notify.set_contact(
-                s, org, emails=emails, webhook_url=webhook_url, webhook_secret=webhook_secret
-            )
-        )
+                s, org, emails=emails, webhook_url=webhook_url, webhook_secret=webhook_secret,
+                actor=self._who(actor),
+            ),
+            codecs.CONTACT,
+        )  # fmt: skip
 
     def contact(self, org: str) -> Contact:
         return self._run(lambda s: notify.get_contact(s, org))
 
-    def remind(self, policy: ReminderPolicy | None = None) -> ReminderReport:
+    def remind(
+        self, policy: ReminderPolicy | None = None, *, actor: str | None = None
+    ) -> ReminderReport:
         """Enqueue today's reminders (re-running on the same day enqueues nothing new)."""
         chosen = policy if policy is not None else notify.DEFAULT_POLICY
-        return self._run(lambda s: notify.remind(s, chosen))
+        return self._run(lambda s: notify.remind(s, chosen, actor=self._who(actor)))
 
     def deliver(
-        self, notifiers: Sequence[Notifier] | None = None, *, limit: int = 100
+        self,
+        notifiers: Sequence[Notifier] | None = None,
+        *,
+        limit: int = 100,
+        actor: str | None = None,
     ) -> DeliveryReport:
         """Deliver the outbox messages due now (default: to the ``seatledger.notify`` logger)."""
         chosen = (
             notifiers if notifiers is not None else [LogNotifier(logging.getLogger(NOTIFY_LOGGER))]
         )
-        return self._plain(lambda s: notify.deliver_due(s, chosen, limit=limit))
+        return self._run(lambda s: notify.deliver(s, chosen, limit=limit, actor=self._who(actor)))
 
     def outbox(
         self, status: DeliveryStatus | None = None, *, limit: int = 100

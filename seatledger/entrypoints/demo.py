@@ -14,8 +14,8 @@ activation and deactivation dates, and a later backdated correction does not
 change the answer "as known at" the report's instant.
 
 From July 2025 the organisations have contracts (the shipped catalog, in
-euros: one vendor, one price list), billing runs on the first of every month
-as the simulated clock passes the reference dates, two transfers are
+euros: one vendor, one price list), billing runs on the 2nd of every month,
+once the reference dates of the 1st and of the month's end have closed, two transfers are
 approved (one in time, one a day too late), the backdated correction becomes
 an adjustment line on Xtra Lease's next invoice, and every issued invoice is
 verified at the end.
@@ -145,6 +145,8 @@ FJORD = OrgId("fjord")
 
 # The billing story.
 CONTRACTS_DAY = date(2025, 7, 1)
+# July's month-start count date, the 1st, has closed everywhere by the 2nd.
+FIRST_BILLING_DAY = date(2025, 7, 2)
 PLAN_AFTER_TRIAL_DAY = date(2025, 8, 20)
 ADMINS_DAY = date(2025, 10, 1)
 PLAN_CHANGE_DAY = date(2025, 10, 6)
@@ -629,9 +631,14 @@ def approve_too_late(demo: Demo) -> None:
 
 
 def run_billing(demo: Demo) -> None:
-    """On the 1st: bill last month (month-end counts) and this month (month-start counts)."""
+    """On the 2nd: bill last month (month-end counts) and this month (month-start counts).
+
+    The 2nd, because a count date is billed once it has ended in every time
+    zone (the closing rule): the 1st has then closed, and so has the last
+    day of the month before.
+    """
     this = Period.containing(demo.day)
-    periods = [this] if demo.day == CONTRACTS_DAY else [this.previous(), this]
+    periods = [this] if demo.day == FIRST_BILLING_DAY else [this.previous(), this]
     if demo.day == LAST_DAY:
         periods = [this]
     demo.report.heading(f"{demo.day}: billing runs")
@@ -802,8 +809,8 @@ class Step:
 
 
 def _billing_days() -> list[date]:
-    firsts = [date(2025, month, 1) for month in range(CONTRACTS_DAY.month + 1, 13)]
-    return [*firsts, LAST_DAY]
+    seconds = [date(2025, month, 2) for month in range(CONTRACTS_DAY.month + 1, 13)]
+    return [*seconds, LAST_DAY]
 
 
 def _fridays() -> list[date]:
@@ -814,7 +821,7 @@ def _fridays() -> list[date]:
 STEPS: tuple[Step, ...] = (
     Step("open the ledger", FIRST_DAY, open_the_ledger),
     Step("sign the contracts", CONTRACTS_DAY, sign_the_contracts),
-    Step("bill July", CONTRACTS_DAY, run_billing),
+    Step("bill July", FIRST_BILLING_DAY, run_billing),
     *(Step("new dossiers", day, record_new_dossiers) for day in _fridays()),
     Step("choose a plan after the trial", PLAN_AFTER_TRIAL_DAY, choose_a_plan_after_the_trial),
     Step("take the overage snapshot", SNAPSHOT_DAY, take_the_overage_snapshot),
@@ -827,8 +834,8 @@ STEPS: tuple[Step, ...] = (
     Step("approve in time", IN_TIME_APPROVAL_DAY, approve_in_time),
     Step("approve too late", LATE_APPROVAL_DAY, approve_too_late),
     *(Step("run billing", day, run_billing) for day in _billing_days()),
-    Step("show a full run", date(2025, 10, 1), show_a_full_run),
-    Step("who pays for October", LATE_APPROVAL_DAY, who_pays_for_october),
+    Step("show a full run", date(2025, 10, 2), show_a_full_run),
+    Step("who pays for October", date(2025, 11, 2), who_pays_for_october),
     Step("show what is known when", LAST_DAY, show_what_is_known_when),
     Step("show the invoices", LAST_DAY, show_the_invoices),
     Step("count on reference dates", LAST_DAY, count_on_reference_dates),

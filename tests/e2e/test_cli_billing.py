@@ -59,7 +59,7 @@ def issued(cli: Cli, period: str, today: str, org: str | None = None) -> dict[st
 
 def test_three_standard_seats_cost_117_plus_24_57_vat_is_141_57(cli: Cli):
     north_with_three_seats(cli)
-    invoice = issued(cli, "2025-09", "2025-09-30")
+    invoice = issued(cli, "2025-09", "2025-10-01")
     assert invoice.keys() >= INVOICE_KEYS
     assert {key: invoice[key] for key in INVOICE_KEYS - {"lines", "evidence_hash"}} == {
         "invoice": "INV-2025-09-north",
@@ -128,12 +128,12 @@ def test_an_annual_contract_is_counted_the_day_before_the_year_starts(cli: Cli):
         cli.ok("seat", "activate", f"c{n}", "--org", "college", today="2025-08-10")
     # Activated on the year start itself: counted at the next year start.
     cli.ok("seat", "activate", "late", "--org", "college", today="2025-09-01")
-    invoice = issued(cli, "2025-09", "2025-09-01")
+    invoice = issued(cli, "2025-09", "2025-09-02")
     assert invoice["reference_date"] == "2025-08-31"
     [line] = invoice["lines"]
     assert (line["quantity"], line["unit_price"], line["amount"]) == (5, "390.00", "1950.00")
     assert (invoice["vat"], invoice["total"]) == ("409.50", "2359.50")
-    october = cli.json("bill", "run", "--period", "2025-10", today="2025-10-31")
+    october = cli.json("bill", "run", "--period", "2025-10", today="2025-11-01")
     assert [o["outcome"] for o in october["outcomes"]] == ["nothing to bill"]
     assert cli.json("contract", "show", "college", today="2025-10-31")["status"] == "active"
 
@@ -149,9 +149,9 @@ def test_starter_usage_goes_on_the_next_invoice(cli: Cli):
     assert (recorded["kind"], recorded["quantity"], recorded["on"]) == (
         "new-dossier", 3, "2025-09-14",
     )  # fmt: skip
-    september = issued(cli, "2025-09", "2025-09-30")
+    september = issued(cli, "2025-09", "2025-10-01")
     assert [(li["kind"], li["amount"]) for li in september["lines"]] == [("seat", "30.00")]
-    october = issued(cli, "2025-10", "2025-10-31")
+    october = issued(cli, "2025-10", "2025-11-01")
     assert [(li["kind"], li["quantity"], li["amount"]) for li in october["lines"]] == [
         ("seat", 2, "30.00"),
         ("usage", 3, "15.00"),
@@ -179,7 +179,7 @@ def test_403_seats_on_a_400_seat_licence_bill_3_overage_seats(cli: Cli, tmp_path
         "--reference", "month-start", "--licensed", "400", "--overage-price", "12.50",
         today="2025-08-01",
     )  # fmt: skip
-    invoice = issued(cli, "2025-09", "2025-09-01")
+    invoice = issued(cli, "2025-09", "2025-09-02")
     assert invoice["reference_date"] == "2025-09-01"
     overage = [li for li in invoice["lines"] if li["kind"] == "overage"]
     assert [(li["quantity"], li["unit_price"], li["amount"]) for li in overage] == [
@@ -197,10 +197,10 @@ def test_a_discount_code_takes_10_percent_off_the_first_three_invoices(cli: Cli)
     north_with_three_seats(cli, extra=("--discount", "WELCOME10"))
     totals = []
     for period, today in (
-        ("2025-09", "2025-09-30"),
-        ("2025-10", "2025-10-31"),
-        ("2025-11", "2025-11-30"),
-        ("2025-12", "2025-12-31"),
+        ("2025-09", "2025-10-01"),
+        ("2025-10", "2025-11-01"),
+        ("2025-11", "2025-12-01"),
+        ("2025-12", "2026-01-01"),
     ):
         invoice = issued(cli, period, today)
         discounts = [li["amount"] for li in invoice["lines"] if li["kind"] == "discount"]
@@ -212,7 +212,7 @@ def test_a_discount_code_takes_10_percent_off_the_first_three_invoices(cli: Cli)
         ([], "117.00", "24.57", "141.57"),
     ]
     cli.refused("unknown-discount-code", "contract", "set", "north", "--discount",
-                        "FREE100", today="2025-12-31")  # fmt: skip
+                        "FREE100", today="2026-01-01")  # fmt: skip
 
 
 def test_a_trial_then_no_active_subscription_until_a_plan_is_chosen(cli: Cli):
@@ -225,7 +225,7 @@ def test_a_trial_then_no_active_subscription_until_a_plan_is_chosen(cli: Cli):
     assert cli.json("org", "show", "newco", today="2025-09-15")["subscription"] == "trial"
     september = cli.json("bill", "run", "--period", "2025-09", today="2025-10-01")
     assert [o["outcome"] for o in september["outcomes"]] == ["in trial"]
-    october = cli.json("bill", "run", "--period", "2025-10", today="2025-10-31")
+    october = cli.json("bill", "run", "--period", "2025-10", today="2025-11-01")
     assert [o["outcome"] for o in october["outcomes"]] == ["no active subscription"]
     assert cli.json("org", "show", "newco", today="2025-10-31")["subscription"] == (
         "no active subscription"
@@ -238,7 +238,7 @@ def test_a_trial_then_no_active_subscription_until_a_plan_is_chosen(cli: Cli):
     cli.ok("contract", "set", "newco", "--plan", "standard", "--cadence", "monthly",
            today="2025-10-31")  # fmt: skip
     assert cli.json("contract", "show", "newco", today="2025-11-01")["status"] == "active"
-    assert issued(cli, "2025-11", "2025-11-30")["total"] == "47.19"
+    assert issued(cli, "2025-11", "2025-12-01")["total"] == "47.19"
 
 
 def test_a_plan_change_needs_a_payment_method_and_applies_next_period(cli: Cli):
@@ -256,8 +256,8 @@ def test_a_plan_change_needs_a_payment_method_and_applies_next_period(cli: Cli):
     shown = cli.json("contract", "show", "north", today="2025-09-10")
     assert shown["in_force"]["plan"] == "standard"
     assert [v["plan"] for v in shown["versions"]] == ["standard", "blended"]
-    assert issued(cli, "2025-09", "2025-09-30")["subtotal"] == "117.00"
-    assert issued(cli, "2025-10", "2025-10-31")["subtotal"] == "177.00"
+    assert issued(cli, "2025-09", "2025-10-01")["subtotal"] == "117.00"
+    assert issued(cli, "2025-10", "2025-11-01")["subtotal"] == "177.00"
 
 
 @pytest.mark.parametrize(
@@ -294,7 +294,7 @@ def test_a_backdated_correction_becomes_an_adjustment_on_the_next_invoice(cli: C
     september = issued(cli, "2025-09", "2025-10-01")
     cli.ok("seat", "deactivate", "s2", "--on", "2025-09-12", "--reason", "left on 12 September",
            today="2025-10-06")  # fmt: skip
-    october = issued(cli, "2025-10", "2025-10-31")
+    october = issued(cli, "2025-10", "2025-11-01")
     adjustments = [li for li in october["lines"] if li["kind"] == "adjustment"]
     assert len(adjustments) == 1
     [adjustment] = adjustments
@@ -377,7 +377,7 @@ def test_an_own_catalog_prices_the_invoices(cli: Cli, tmp_path: Path):
                    "--cadence", "monthly", today="2025-09-01")  # fmt: skip
     cli.ok("seat", "activate", "s0", "--org", "north", today="2025-09-01")
     run = cli.json("--catalog", str(own), "bill", "run", "--period", "2025-09",
-                           today="2025-09-30")  # fmt: skip
+                           today="2025-10-01")  # fmt: skip
     assert run["invoices"][0]["subtotal"] == "40.00"
 
 
@@ -417,7 +417,7 @@ def billing_state(cli: Cli) -> dict[str, Any]:
 )
 def test_a_refused_billing_command_changes_nothing(cli: Cli, args: tuple[str, ...], code: str):
     north_with_three_seats(cli)
-    issued(cli, "2025-09", "2025-09-30")
+    issued(cli, "2025-09", "2025-10-01")
     before = billing_state(cli)
     cli.refused(code, *args, today="2025-10-31")
     assert billing_state(cli) == before
@@ -428,7 +428,7 @@ def test_an_altered_invoice_fails_verification_with_invoice_mismatch(cli: Cli):
     import sqlite3
 
     north_with_three_seats(cli)
-    issued(cli, "2025-09", "2025-09-30")
+    issued(cli, "2025-09", "2025-10-01")
     with sqlite3.connect(cli.db) as conn:
         triggers = conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name LIKE 'invoice%'"

@@ -118,7 +118,7 @@ def test_approved_on_the_reference_date_the_receiver_pays_for_that_month(cli: Cl
     assert "admin sam of south" in approved["decided_by"]
     assert payer_on(cli, "p-17", "2025-10-31") == "south"
     assert payer_on(cli, "p-17", "2025-10-30") == "north"
-    run = cli.json("bill", "run", "--period", "2025-10", today="2025-10-31")
+    run = cli.json("bill", "run", "--period", "2025-10", today="2025-11-01")
     seats = {
         i["org"]: cli.json("invoice", "evidence", i["invoice"])["seats"] for i in run["invoices"]
     }
@@ -137,7 +137,7 @@ def test_approved_the_day_after_the_reference_date_the_sender_still_pays(cli: Cl
     evidence = cli.json("invoice", "evidence", north["invoice"])
     assert [s["seat"] for s in evidence["seats"]] == ["p-17", "p-18"]
     assert north["subtotal"] == "78.00"
-    november = cli.json("bill", "run", "--period", "2025-11", today="2025-11-30")
+    november = cli.json("bill", "run", "--period", "2025-11", today="2025-12-01")
     by_org = {i["org"]: i["subtotal"] for i in november["invoices"]}
     assert by_org == {"north": "39.00", "south": "39.00"}
 

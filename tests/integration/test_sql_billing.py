@@ -23,6 +23,7 @@ from seatledger.adapters.sql import SqlLedger, SqlUnitOfWork
 from seatledger.domain.catalog import Cadence
 from seatledger.domain.contracts import Contract, PaymentMethod
 from seatledger.domain.dates import Period
+from seatledger.domain.idempotency import IdempotencyKey, IdempotencyRecord
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.invoice import (
     AdjustmentBasis,
@@ -54,6 +55,7 @@ APPEND_ONLY = (
     "usage_records",
     "invoices",
     "invoice_evidence_seats",
+    "idempotency_keys",
 )
 
 
@@ -353,6 +355,9 @@ def filled(engine: Engine) -> None:
     uow = SqlUnitOfWork(engine)
     with uow.transaction(write=True) as ledger:
         ledger.add_invoice(rich_invoice())
+        ledger.add_idempotency_record(
+            IdempotencyRecord(IdempotencyKey("k-1"), "seat.activate", "0" * 64, "{}", T0)
+        )
         uow.commit()
 
 
@@ -362,9 +367,12 @@ def test_the_database_refuses_to_update_or_delete_history(
     engine: Engine, table: str, statement: str
 ) -> None:
     filled(engine)
-    column = {"seat_facts": "actor", "contract_versions": "actor", "usage_records": "actor"}.get(
-        table, "kind" if table == "invoices" else "holder"
-    )
+    column = {
+        "seat_facts": "actor",
+        "contract_versions": "actor",
+        "usage_records": "actor",
+        "idempotency_keys": "command",
+    }.get(table, "kind" if table == "invoices" else "holder")
     with engine.connect() as conn:
         assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() >= 1
     with (
@@ -406,7 +414,7 @@ def test_billing_on_sql_issues_adjusts_verifies_and_is_idempotent(
     for seat in ("s0", "s1", "s2"):
         assert isinstance(seats.activate(services, seat, "north", actor="a"), Success)
 
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)  # 30 September has closed
     september = billing.bill_run(services, CATALOG, Period(2025, 9)).unwrap()
     (issued,) = september.invoices
     assert issued.id == "INV-2025-09-north"
@@ -422,7 +430,7 @@ def test_billing_on_sql_issues_adjusts_verifies_and_is_idempotent(
         services, "s2", actor="a", on=date(2025, 9, 12), reason="left in September"
     )
     assert isinstance(late, Success)
-    clock.day = date(2025, 10, 31)
+    clock.day = date(2025, 11, 1)
     october = billing.bill_run(services, CATALOG, Period(2025, 10)).unwrap()
     (next_invoice,) = october.invoices
     (adjustment,) = next_invoice.lines_of(LineKind.ADJUSTMENT)

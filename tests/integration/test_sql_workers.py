@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine
 
 from seatledger.adapters.catalog.loader import load_catalog
-from seatledger.adapters.clock import FixedClock
+from seatledger.adapters.clock import FixedClock, SystemClock
 from seatledger.adapters.sql import SqlUnitOfWork, make_engine
 from seatledger.domain.catalog import Cadence
 from seatledger.domain.contracts import Contract, PaymentMethod
@@ -84,7 +84,10 @@ def populate(engine: Engine) -> None:
 def worker(url: str, shard: tuple[int, int] | None, start: object) -> dict[str, int]:
     """One billing worker process: waits for the start signal, then bills ``PERIOD``."""
     engine = make_engine(url)
-    services = Services(SqlUnitOfWork(engine), FixedClock(BILLING_CLOCK, timedelta(microseconds=1)))
+    # Each worker has its own clock, like two hosts: a real clock's skew tolerance lets the
+    # second record after the first (issuing moves the ledger's recorded instant on).
+    clock = FixedClock(BILLING_CLOCK, timedelta(microseconds=1), SystemClock.SKEW)
+    services = Services(SqlUnitOfWork(engine), clock)
     start.wait()  # type: ignore[attr-defined]
     report = bill_run(services, load_catalog().unwrap(), PERIOD, shard=shard).unwrap()
     engine.dispose()

@@ -91,7 +91,7 @@ def test_inv9_total_is_the_lines_plus_vat_under_the_stored_rounding(
     spec: list[tuple[SeatKind, bool, int]], contract: ContractTerms
 ) -> None:
     services, clock = world(spec, contract)
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)  # September has closed
     invoice = issue(services, SEPT)
     if invoice is None:
         assert not spec
@@ -110,7 +110,7 @@ def test_inv10_billing_twice_is_billing_once(
     spec: list[tuple[SeatKind, bool, int]], contract: ContractTerms
 ) -> None:
     services, clock = world(spec, contract)
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)  # September has closed
     first = billing.bill_run(services, CATALOG, SEPT).unwrap().invoices
     second = billing.bill_run(services, CATALOG, SEPT).unwrap().invoices
     assert second == first
@@ -128,7 +128,7 @@ def test_inv11_deactivating_a_seat_before_the_reference_date_never_raises_the_in
     day = data.draw(st.integers(min_value=1, max_value=29))
     clock2.day = date(2025, 9, day)
     seats.deactivate(without_seat, f"s{victim}", actor="a").unwrap()
-    clock.day = clock2.day = date(2025, 9, 30)
+    clock.day = clock2.day = date(2025, 10, 1)
     kept, dropped = issue(with_seat, SEPT), issue(without_seat, SEPT)
     assert kept is not None
     assert (dropped.total if dropped else Decimal("0")) <= kept.total
@@ -140,7 +140,7 @@ def test_inv12_an_invoice_plus_its_adjustments_equals_its_recomputation_today(
     spec: list[tuple[SeatKind, bool, int]], contract: ContractTerms, data: st.DataObject
 ) -> None:
     services, clock = world(spec, contract)
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)  # September has closed
     september = issue(services, SEPT)
     assert september is not None
     clock.day = date(2025, 10, 3)
@@ -149,7 +149,7 @@ def test_inv12_an_invoice_plus_its_adjustments_equals_its_recomputation_today(
             day = date(2025, 9, 1) + timedelta(days=min(days_in, 29))
             seats.deactivate(services, f"s{i}", actor="a", on=day, reason="late news")
     for period in (Period(2025, 10), Period(2025, 11)):
-        clock.day = period.last_day
+        clock.day = period.last_day + timedelta(days=1)
         issue(services, period)
     adjustments = sum(
         (
@@ -201,7 +201,7 @@ def test_inv13_a_transfer_moves_a_seat_charge_never_duplicates_or_drops_it(
         if isinstance(sent, Success):
             transfers.approve(services, PINS, sent.unwrap().id, admin="boss", pin="2580",
                               actor="a")  # fmt: skip
-    clock.day = max(clock.day, date(2025, 10, 31))
+    clock.day = max(clock.day, date(2025, 11, 1))
     for period in (SEPT, Period(2025, 10)):
         report = billing.bill_run(services, CATALOG, period).unwrap()
         billed = sum(

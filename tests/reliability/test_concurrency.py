@@ -27,7 +27,8 @@ from seatledger.domain.services import billing
 from seatledger.entrypoints.bootstrap import Settings, catalog_for, init_database, open_services
 
 ORGS = [f"o{i}" for i in range(6)]
-BILL = ["--json", "--today", "2025-09-30", "bill", "run", "--period", "2025-09"]
+# September is counted on the 30th and closes (has ended everywhere) on 1 October.
+BILL = ["--json", "--today", "2025-10-01", "bill", "run", "--period", "2025-09"]
 SAM_PIN = "482913"
 # Raise for a deliberate stress run (e.g. SEATLEDGER_WRITES_PER_PROCESS=200).
 WRITERS = 8
@@ -64,7 +65,7 @@ def test_two_billing_runs_in_threads_issue_one_invoice_per_org(db_url: str, tmp_
     errors: list[BaseException] = []
 
     def bill_in_thread() -> None:
-        opened = open_services(Settings(db_url=db_url, today=date(2025, 9, 30))).unwrap()
+        opened = open_services(Settings(db_url=db_url, today=date(2025, 10, 1))).unwrap()
         try:
             barrier.wait(timeout=30)
             reports.append(billing.bill_run(opened.services, catalog, Period(2025, 9)))
@@ -128,57 +129,78 @@ def _evidence(cli: Cli, invoice: str) -> set[str]:
 
 @pytest.mark.slow
 def test_an_approval_racing_a_billing_run_gives_a_consistent_answer(db_url: str):
+    """An approval on the reference date races the run that bills it the next day.
+
+    Either the approval is recorded first, and p-1 is South's in September, or
+    the run is, and the reference date is closed: an approval dated 30
+    September can no longer be recorded (the simulated clock would go back),
+    and p-1 stays North's. Never both, never neither.
+    """
     cli = Cli(db_url)
     request_id = _north_south(cli)
     approve = ["--json", "--today", "2025-09-30", "transfer", "approve", request_id]
     approve += ["--admin", "sam"]
     results = run_workers(db_url, [[BILL], [approve]], [{}, {"SEATLEDGER_PIN": SAM_PIN}])
-    for [(code, _, err)] in results:
-        assert code == 0, err
+    by_kind = {("bill" if "outcomes" in out else "approve"): (c, out, err)
+               for [(c, out, err)] in results}  # fmt: skip
+    bill_code, _, bill_err = by_kind["bill"]
+    assert bill_code == 0, bill_err
+    approve_code, _, approve_err = by_kind["approve"]
+    approved = approve_code == 0
+    if not approved:
+        assert approve_code == 1
+        assert "clock-went-backwards" in approve_err, approve_err
     north = _evidence(cli, "INV-2025-09-north")
     south = _evidence(cli, "INV-2025-09-south")
     assert "p-2" in north
     assert "s-1" in south
-    # Each invoice's evidence says, as known at its own cut, who paid for p-1 on
-    # 2025-09-30 (the approval on the reference date moves it to South), and
-    # verify recomputes exactly that.
+    assert ("p-1" in south) is approved
+    assert ("p-1" in north) is not approved
     assert cli.json("invoice", "verify", "--all")["failed"] == []
-    assert "p-1" in north or "p-1" in south
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (INV-1): each organisation's invoice takes its own cut, so an approval "
-    "recorded between North's and South's billing puts p-1 on both September invoices",
-)
 def test_an_approval_between_two_orgs_billings_counts_the_seat_once(db_url: str):
-    """The interleaving a racing approval can produce, made deterministic.
+    """The interleaving that once put a seat on two invoices, now closed off (INV-1).
 
-    ``bill run`` bills each organisation in its own transaction, each as
-    known at the ledger head of that moment. North is billed; the approval
-    (on the reference date) moves p-1 to South; South is billed. Each
-    invoice is right as known at its own cut, so ``verify`` passes, and
-    North's is corrected by an adjustment on its next invoice; but INV-1
-    says a transferred seat is on exactly one invoice per reference date.
+    Before the closing rule, North could be billed on the reference date, the
+    approval (on that date) move p-1 to South, and South be billed after it:
+    p-1 on both September invoices. Now neither can be billed until 30
+    September has ended everywhere; after North's invoice no approval dated
+    30 September can be recorded, and one dated 1 October moves October only.
     """
     cli = Cli(db_url)
     request_id = _north_south(cli)
-    cli.json("bill", "run", "--period", "2025-09", "--org", "north", today="2025-09-30")
-    cli.json("transfer", "approve", request_id, "--admin", "sam", today="2025-09-30", pin=SAM_PIN)
-    cli.json("bill", "run", "--period", "2025-09", "--org", "south", today="2025-09-30")
+    early = cli("bill", "run", "--period", "2025-09", "--org", "north", today="2025-09-30",
+                json_=True)  # fmt: skip
+    assert early.code == 1
+    assert early.error()["code"] == "reference-date-not-reached"
+    cli.json("bill", "run", "--period", "2025-09", "--org", "north", today="2025-10-01")
+    late = cli("transfer", "approve", request_id, "--admin", "sam", today="2025-09-30",
+               pin=SAM_PIN, json_=True)  # fmt: skip
+    assert late.code == 1
+    assert late.error()["code"] == "clock-went-backwards"
+    cli.json("transfer", "approve", request_id, "--admin", "sam", today="2025-10-01", pin=SAM_PIN)
+    cli.json("bill", "run", "--period", "2025-09", "--org", "south", today="2025-10-01")
     assert cli.json("invoice", "verify", "--all")["failed"] == []
     north = _evidence(cli, "INV-2025-09-north")
     south = _evidence(cli, "INV-2025-09-south")
-    assert ("p-1" in north) != ("p-1" in south), "p-1 is on both September invoices"
+    assert "p-1" in north
+    assert "p-1" not in south
+    cli.json("bill", "run", "--period", "2025-10", today="2025-11-01")
+    assert "p-1" in _evidence(cli, "INV-2025-10-south")
+    assert "p-1" not in _evidence(cli, "INV-2025-10-north")
 
 
-def test_a_seat_moved_after_the_senders_invoice_is_adjusted_on_its_next_invoice(db_url: str):
-    """The same interleaving: North's next invoice corrects what it paid for p-1 (today)."""
+def test_a_seat_moved_after_a_backdated_change_is_adjusted_on_the_senders_next_invoice(
+    db_url: str,
+):
+    """A backdated fact recorded after North's invoice becomes an adjustment on the next one."""
     cli = Cli(db_url)
-    request_id = _north_south(cli)
-    cli.json("bill", "run", "--period", "2025-09", "--org", "north", today="2025-09-30")
-    cli.json("transfer", "approve", request_id, "--admin", "sam", today="2025-09-30", pin=SAM_PIN)
-    run = cli.json("bill", "run", "--period", "2025-10", "--org", "north", today="2025-10-31")
+    _north_south(cli)
+    cli.json("bill", "run", "--period", "2025-09", "--org", "north", today="2025-10-01")
+    cli.ok("seat", "deactivate", "p-2", "--on", "2025-09-15", "--reason", "left in September",
+           today="2025-10-02")  # fmt: skip
+    run = cli.json("bill", "run", "--period", "2025-10", "--org", "north", today="2025-11-01")
     [invoice] = run["invoices"]
     adjustments = [line for line in invoice["lines"] if line["kind"] == "adjustment"]
     assert len(adjustments) == 1, invoice["lines"]

@@ -128,7 +128,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     db = base / "import.db"
     cli = Cli(db)
     billable_orgs(cli, ["a"], seats_each=2, tmp=base)
-    cli.json("bill", "run", "--period", "2025-09", today="2025-09-30")
+    cli.json("bill", "run", "--period", "2025-09", today="2025-10-01")
     made["import"] = db
     rows = [f"i-{i},a,2025-09-{1 + i % 28:02d},,regular,holder {i}" for i in range(IMPORT_ROWS)]
     made["import.csv"] = write_import(base / "big.csv", rows)
@@ -142,14 +142,14 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     db = base / "changes.db"
     cli = Cli(db)
     billable_orgs(cli, ["a"], seats_each=40, tmp=base)
-    cli.json("bill", "run", "--period", "2025-09", today="2025-09-30")
+    cli.json("bill", "run", "--period", "2025-09", today="2025-10-01")
     made["changes"] = db
 
     # Notifications: 30 invoice messages waiting in the outbox (log channel only).
     db = base / "outbox.db"
     cli = Cli(db)
     billable_orgs(cli, [f"m{i:02d}" for i in range(30)], seats_each=1, tmp=base)
-    cli.json("bill", "run", "--period", "2025-09", today="2025-09-30")
+    cli.json("bill", "run", "--period", "2025-09", today="2025-10-01")
     made["outbox"] = db
     return made
 
@@ -209,11 +209,46 @@ def test_a_killed_import_is_all_or_nothing(templates: dict[str, Path], tmp_path:
     print(f"import: {seen} after {RUNS} kills")
 
 
+def keys_stored(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT count(*) FROM idempotency_keys").fetchone()[0])
+
+
+def test_a_killed_keyed_import_stores_its_key_with_it_and_a_retry_completes_it_once(
+    templates: dict[str, Path], tmp_path: Path
+):
+    rng = random.Random(SEED + 7)
+    base = snapshot(templates["import"]).seat_facts
+    argv = cli_argv(["--today", "2025-10-01", "--idempotency-key", "import-2025-10-01", "seat",
+                     "import", str(templates["import.csv"])])  # fmt: skip
+    full, duration = timed(argv, copy_db(templates["import"], tmp_path / "calibrate.db"))
+    assert full.returncode == 0, full.stderr
+    seen = {"absent": 0, "present": 0}
+    for round_, delay in enumerate(delays(rng, duration, 0.06)):
+        db = copy_db(templates["import"], tmp_path / f"r{round_}.db")
+        code, _ = kill_after(argv, db, delay)
+        check_database(db)
+        facts, keys = snapshot(db).seat_facts, keys_stored(db)
+        # The write and its key: both or neither, never one without the other.
+        assert (facts, keys) in ((base, 0), (base + IMPORT_ROWS, 1)), (round_, delay, facts, keys)
+        if code == 0:
+            assert keys == 1, "an acknowledged keyed import was lost"
+        seen["present" if keys else "absent"] += 1
+        # The retry with the same key finishes it, or replays it: imported once either way.
+        again = subprocess.run(argv, capture_output=True, text=True, env=process_env(db),
+                               timeout=300, check=False)  # fmt: skip
+        assert again.returncode == 0, again.stderr
+        assert again.stdout == full.stdout
+        assert (snapshot(db).seat_facts, keys_stored(db)) == (base + IMPORT_ROWS, 1)
+        db.unlink()
+    print(f"keyed import: {seen} after {RUNS} kills")
+
+
 def test_a_killed_billing_run_leaves_whole_invoices_and_can_be_run_again(
     templates: dict[str, Path], tmp_path: Path
 ):
     rng = random.Random(SEED + 1)
-    argv = cli_argv(["--json", "--today", "2025-09-30", "bill", "run", "--period", "2025-09"])
+    argv = cli_argv(["--json", "--today", "2025-10-01", "bill", "run", "--period", "2025-09"])
     full, duration = timed(argv, copy_db(templates["bill"], tmp_path / "calibrate.db"))
     assert full.returncode == 0, full.stderr
     start = startup(templates["bill"])
@@ -231,7 +266,7 @@ def test_a_killed_billing_run_leaves_whole_invoices_and_can_be_run_again(
             assert shot.invoice_ids == tuple(sorted(expected))
         partial += 0 < shot.invoices < BILLED_ORGS
         # Running it again finishes the job: one invoice per organisation, no more.
-        again = Cli(db).json("bill", "run", "--period", "2025-09", today="2025-09-30")
+        again = Cli(db).json("bill", "run", "--period", "2025-09", today="2025-10-01")
         assert {o["outcome"] for o in again["outcomes"]} <= {"issued", "already issued"}
         assert snapshot(db).invoice_ids == tuple(sorted(expected))
         db.unlink()

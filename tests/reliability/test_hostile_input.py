@@ -36,7 +36,7 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Cli:
     base = tmp_path_factory.mktemp("hostile")
     cli = Cli(base / "ledger.db")
     billable_orgs(cli, ["a"], seats_each=3, tmp=base)
-    cli.json("bill", "run", "--period", "2025-09", today="2025-09-30")
+    cli.json("bill", "run", "--period", "2025-09", today="2025-10-01")
     return cli
 
 

@@ -1,12 +1,14 @@
-"""Time: an invoice falls due at midnight of the reference date in the organisation's own zone.
+"""Time: seats are counted on the organisation's own calendar date, and billed once it has closed.
 
 Three organisations in the zones the issue names, each counted at month end.
-The real clock (a ``FixedClock`` here) is moved to one microsecond before,
-and to exactly, local midnight of the reference date: before, the run says
-"reference date not reached"; at midnight it issues. Lord Howe is checked
-just after its half-hour daylight-saving change (5 October 2025), Juneau
-just after its fall-back (2 November 2025). The machine's own ``TZ`` is set
-to each zone in turn: it must not matter.
+The reference date D is a date in the organisation's zone; the invoice is
+issued once D has ended in every time zone (the closing rule: D + 1 at 12:00
+UTC). The real clock (a ``FixedClock`` here) is moved to one microsecond
+before, and to exactly, that instant: before, the run says "reference date
+not reached", although D is long over in Kiritimati; at the close it
+issues. Lord Howe is checked just after its half-hour daylight-saving change
+(5 October 2025), Juneau just after its fall-back (2 November 2025). The
+machine's own ``TZ`` is set to each zone in turn: it must not matter.
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ from seatledger.domain.services.context import Services
 from seatledger.entrypoints.bootstrap import Settings, catalog_for, open_services
 
 ZONES = {"kiri": "Pacific/Kiritimati", "howe": "Australia/Lord_Howe", "juneau": "America/Juneau"}
-# (org, period, local midnight of the month-end reference date, in UTC)
+# (org, period, the instant its month-end reference date has ended everywhere, in UTC)
 DUE = [
-    ("kiri", Period(2025, 9), datetime(2025, 9, 29, 10, 0, tzinfo=UTC)),  # UTC+14
-    ("howe", Period(2025, 10), datetime(2025, 10, 30, 13, 0, tzinfo=UTC)),  # UTC+11 (DST)
-    ("juneau", Period(2025, 11), datetime(2025, 11, 30, 9, 0, tzinfo=UTC)),  # UTC-9 (no DST)
+    ("kiri", Period(2025, 9), datetime(2025, 10, 1, 12, 0, tzinfo=UTC)),  # UTC+14
+    ("howe", Period(2025, 10), datetime(2025, 11, 1, 12, 0, tzinfo=UTC)),  # UTC+11 (DST)
+    ("juneau", Period(2025, 11), datetime(2025, 12, 1, 12, 0, tzinfo=UTC)),  # UTC-9 (no DST)
 ]
 
 
@@ -45,7 +47,7 @@ def machine_zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     time.tzset()
 
 
-def test_billing_falls_due_at_local_midnight_in_each_organisations_zone(
+def test_billing_falls_due_when_the_local_reference_date_has_closed_everywhere(
     tmp_path: Path, machine_zone: str
 ):
     db = tmp_path / "ledger.db"
@@ -70,17 +72,19 @@ def test_billing_falls_due_at_local_midnight_in_each_organisations_zone(
     catalog = catalog_for(Settings()).unwrap()
     opened = open_services(Settings(db_url=f"sqlite:///{db}")).unwrap()
     try:
-        for org, period, midnight in DUE:
+        for org, period, close in DUE:
             for command, day in changes.get(org, []):
                 cli.ok(*command, today=day)
-            clock = FixedClock(midnight - timedelta(microseconds=1))
-            # One microsecond before local midnight it is still the day before, there.
-            assert clock.today(ZONES[org]) == period.last_day - timedelta(days=1)
+            clock = FixedClock(close - timedelta(microseconds=1))
+            # One microsecond before the close, the reference date is over in the
+            # organisation's own zone but not yet everywhere.
+            assert clock.today(ZONES[org]) > period.last_day
+            assert billing.CLOSING.closes_at(period.last_day) == close
             services = Services(uow=opened.services.uow, clock=clock)
             early = billing.bill_run(services, catalog, period, org=org)
             assert isinstance(early, Failure), (org, early)
             assert isinstance(early.failure(), ReferenceDateNotReached)
-            clock.set(midnight)
+            clock.set(close)
             on_time = billing.bill_run(services, catalog, period, org=org)
             assert isinstance(on_time, Success), (org, on_time)
             [outcome] = on_time.unwrap().outcomes

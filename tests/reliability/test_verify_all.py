@@ -15,7 +15,7 @@ def billed(tmp_path: Path) -> Cli:
     """Three organisations, each billed for September 2025."""
     cli = Cli(tmp_path / "ledger.db")
     billable_orgs(cli, ["a", "b", "c"], seats_each=3, tmp=tmp_path)
-    run = cli.json("bill", "run", "--period", "2025-09", today="2025-09-30")
+    run = cli.json("bill", "run", "--period", "2025-09", today="2025-10-01")
     assert len(run["invoices"]) == 3
     return cli
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import attrs
@@ -91,7 +91,7 @@ def test_three_standard_seats_monthly_cost_117_plus_24_57_vat_is_141_57(
 ) -> None:
     contract(services)
     activate(services, 3)
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)
     invoice = run(services, SEPT)
     assert amounts(invoice) == [("seat", 3, "39.00", "117.00")]
     assert (invoice.subtotal, invoice.vat, invoice.total) == (
@@ -107,7 +107,7 @@ def test_student_seats_are_billed_at_the_student_rate_on_any_plan(
     contract(services, plan="blended")
     activate(services, 2)
     activate(services, 3, prefix="st", kind=SeatKind.STUDENT)
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)
     invoice = run(services, SEPT)
     assert amounts(invoice) == [("seat", 2, "59.00", "118.00"), ("seat", 3, "19.50", "58.50")]
     assert invoice.subtotal == Decimal("176.50")
@@ -121,7 +121,7 @@ def test_a_seat_deactivated_before_the_reference_date_is_not_billed_for_that_mon
     activate(services, 3)
     clock.day = date(2025, 9, 29)
     seats.deactivate(services, "s0", actor="admin").unwrap()
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)
     assert run(services, SEPT).lines[0].quantity == 2
 
 
@@ -137,7 +137,7 @@ def test_an_annual_contract_is_counted_the_day_before_its_year_and_billed_in_its
     invoice = run(services, OCT)
     assert invoice.evidence.reference_date == date(2025, 9, 30)
     assert amounts(invoice) == [("seat", 5, "390.00", "1950.00")]
-    clock.day = date(2025, 11, 30)
+    clock.day = date(2025, 12, 1)
     report = billing.bill_run(services, CATALOG, Period(2025, 11)).unwrap()
     assert [o.outcome for o in report.outcomes] == [Outcome.NOTHING_TO_BILL]
 
@@ -158,10 +158,10 @@ def test_new_dossiers_on_starter_are_billed_in_arrears_on_the_next_invoice(
     contracts.record_usage(
         services, CATALOG, "north", "new-dossier", quantity=3, actor="a"
     ).unwrap()
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)
     september = run(services, SEPT)
     assert amounts(september) == [("seat", 2, "15.00", "30.00")]
-    clock.day = date(2025, 10, 31)
+    clock.day = date(2025, 11, 1)
     october = run(services, OCT)
     assert amounts(october) == [("seat", 2, "15.00", "30.00"), ("usage", 3, "5.00", "15.00")]
     assert october.total == Decimal("54.45")
@@ -175,7 +175,7 @@ def test_new_dossiers_are_included_in_the_standard_plan(
     contracts.record_usage(
         services, CATALOG, "north", "new-dossier", quantity=9, actor="a"
     ).unwrap()
-    clock.day = date(2025, 10, 31)
+    clock.day = date(2025, 11, 1)
     run_sept = billing.bill_run(services, CATALOG, SEPT).unwrap()
     assert run_sept.invoices
     assert [line.kind for line in run(services, OCT).lines] == [LineKind.SEAT]
@@ -187,7 +187,7 @@ def test_library_access_is_billed_per_seat_holding_it_on_the_reference_date(
     contract(services)
     activate(services, 2, addons=["library"])
     activate(services, 1, prefix="plain")
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)
     assert amounts(run(services, SEPT)) == [
         ("seat", 3, "39.00", "117.00"),
         ("addon", 2, "4.00", "8.00"),
@@ -199,7 +199,7 @@ def test_403_seats_on_a_400_licence_bill_3_seats_of_overage(
 ) -> None:
     contract(services, licensed=400, overage_price=Decimal("12.50"))
     activate(services, 403)
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)
     invoice = run(services, SEPT)
     assert invoice.lines_of(LineKind.OVERAGE)[0].quantity == 3
     assert invoice.lines_of(LineKind.OVERAGE)[0].amount == Decimal("37.50")
@@ -212,7 +212,7 @@ def test_a_percentage_code_reduces_three_invoices_then_stops(
     activate(services, 3)
     discounts = []
     for period in (SEPT, OCT, Period(2025, 11), Period(2025, 12)):
-        clock.day = period.last_day
+        clock.day = period.last_day + timedelta(days=1)
         invoice = run(services, period)
         discounts.append([str(line.amount) for line in invoice.lines_of(LineKind.DISCOUNT)])
     assert discounts == [["-11.70"], ["-11.70"], ["-11.70"], []]
@@ -223,7 +223,7 @@ def test_a_fixed_discount_never_takes_an_invoice_below_zero(
 ) -> None:
     contract(services, discount_code="FIRST50")
     activate(services, 1)
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)
     invoice = run(services, SEPT)
     assert invoice.lines_of(LineKind.DISCOUNT)[0].amount == Decimal("-39.00")
     assert invoice.total == Decimal("0.00")
@@ -247,7 +247,7 @@ def test_a_discount_outside_its_validity_dates_does_not_apply(
         actor="a",
     ).unwrap()  # fmt: skip
     activate(services, 1)
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)
     assert run(services, SEPT, catalog=limited).lines_of(LineKind.DISCOUNT) == []
 
 
@@ -259,10 +259,11 @@ def test_no_invoice_inside_the_trial_and_no_subscription_after_it_without_a_plan
     ).unwrap()
     activate(services, 2)
     clock.day = date(2025, 9, 30)
+    assert contracts.contract_status(services, "north").unwrap().status is SubscriptionStatus.TRIAL
+    clock.day = date(2025, 10, 1)
     report = billing.bill_run(services, CATALOG, SEPT).unwrap()
     assert [o.outcome for o in report.outcomes] == [Outcome.IN_TRIAL]
-    assert contracts.contract_status(services, "north").unwrap().status is SubscriptionStatus.TRIAL
-    clock.day = date(2025, 10, 31)
+    clock.day = date(2025, 11, 1)
     report = billing.bill_run(services, CATALOG, OCT).unwrap()
     assert [o.outcome for o in report.outcomes] == [Outcome.NO_SUBSCRIPTION]
     status = contracts.contract_status(services, "north").unwrap().status
@@ -287,9 +288,9 @@ def test_changing_plan_needs_an_automatic_payment_method_and_applies_next_period
         ContractTerms(plan="blended", payment_method=PaymentMethod.SEPA), actor="a",
     ).unwrap()  # fmt: skip
     assert changed.effective_from == OCT
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)
     assert amounts(run(services, SEPT)) == [("seat", 2, "39.00", "78.00")]
-    clock.day = date(2025, 10, 31)
+    clock.day = date(2025, 11, 1)
     assert amounts(run(services, OCT)) == [("seat", 2, "59.00", "118.00")]
 
 
@@ -311,7 +312,7 @@ def test_billing_before_the_reference_date_is_refused_but_a_dry_run_forecasts(
 def test_billing_twice_issues_nothing_new(services: Services, clock: SimulatedDay) -> None:
     contract(services)
     activate(services, 3)
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)
     first = run(services, SEPT)
     again = billing.bill_run(services, CATALOG, SEPT).unwrap()
     assert [o.outcome for o in again.outcomes] == [Outcome.ALREADY_ISSUED]
@@ -323,13 +324,13 @@ def test_a_backdated_deactivation_is_credited_on_the_next_invoice_never_edited_i
 ) -> None:
     contract(services)
     activate(services, 3)
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)
     september = run(services, SEPT)
     clock.day = date(2025, 10, 6)
     seats.deactivate(
         services, "s2", actor="admin", on=date(2025, 9, 12), reason="left on 12 September"
     ).unwrap()
-    clock.day = date(2025, 10, 31)
+    clock.day = date(2025, 11, 1)
     october = run(services, OCT)
     adjustment = october.lines_of(LineKind.ADJUSTMENT)[0]
     assert (adjustment.amount, adjustment.refers_to, adjustment.seats) == (
@@ -352,6 +353,7 @@ def test_an_approved_transfer_moves_the_charge_to_the_receiver(
     request = transfers.request_transfer(services, "s1", "south", actor="nora").unwrap()
     clock.day = date(2025, 9, 30)
     transfers.approve(services, pins, request.id, admin="sam", pin="4821", actor="sam").unwrap()
+    clock.day = date(2025, 10, 1)  # approved on the reference date: the receiver pays
     report = billing.bill_run(services, CATALOG, SEPT).unwrap()
     by_org = {i.org: i.lines[0].quantity for i in report.invoices}
     assert by_org == {"north": 1, "south": 1}
@@ -360,7 +362,7 @@ def test_an_approved_transfer_moves_the_charge_to_the_receiver(
 def test_verify_detects_an_altered_invoice(services: Services, clock: SimulatedDay) -> None:
     contract(services)
     activate(services, 3)
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)
     invoice = run(services, SEPT)
     uow = services.uow
     assert isinstance(uow, InMemoryUnitOfWork)
@@ -375,7 +377,7 @@ def test_explain_names_the_reference_date_and_every_line(
 ) -> None:
     contract(services)
     activate(services, 3)
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)
     text = "\n".join(billing.explain(run(services, SEPT)))
     assert "counted on 2025-09-30" in text
     assert "3 x 39.00 = 117.00 EUR" in text
@@ -393,7 +395,7 @@ def test_usage_during_a_trial_is_never_billed_and_the_invoice_still_verifies(
     contracts.record_usage(
         services, CATALOG, "north", "paid-questionnaire", quantity=2, actor="a"
     ).unwrap()
-    clock.day = date(2025, 10, 31)
+    clock.day = date(2025, 11, 1)
     run(services, SEPT)
     october = run(services, OCT)
     [usage] = october.lines_of(LineKind.USAGE)
@@ -410,7 +412,7 @@ def test_an_organisation_billed_in_another_currency_than_the_catalog_is_refused(
     contract(services)
     activate(services, 1)
     in_dollars = attrs.evolve(CATALOG, currency="USD")
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)
     refused = billing.bill_run(services, in_dollars, SEPT)
     assert code_of(refused) == "currency-mismatch"
     assert "EUR" in refused.failure().message
@@ -424,7 +426,7 @@ def test_an_invoice_is_never_issued_before_what_the_ledger_already_knows(
     activate(services, 2)
     clock.day = date(2025, 10, 20)
     seats.activate(services, "late", "north", actor="admin").unwrap()
-    clock.day = date(2025, 9, 30)  # a --today earlier than the last recorded fact
+    clock.day = date(2025, 10, 1)  # a --today earlier than the last recorded fact
     assert code_of(billing.bill_run(services, CATALOG, SEPT)) == "clock-went-backwards"
     clock.day = date(2025, 10, 20)
     invoice = run(services, SEPT)

@@ -257,13 +257,13 @@ def september_and_october(clock: SimulatedDay) -> tuple[Invoice, Invoice]:
     contracts.set_contract(billing_services, CATALOG, "north", terms, actor="admin").unwrap()
     for i in range(3):
         seats.activate(billing_services, f"s{i}", "north", actor="admin").unwrap()
-    clock.day = date(2025, 9, 30)
+    clock.day = date(2025, 10, 1)
     september = issued(billing_services, Period(2025, 9))
     clock.day = date(2025, 10, 6)
     seats.deactivate(
         billing_services, "s2", actor="admin", on=date(2025, 9, 12), reason="left"
     ).unwrap()
-    clock.day = date(2025, 10, 31)
+    clock.day = date(2025, 11, 1)
     return september, issued(billing_services, Period(2025, 10))
 
 

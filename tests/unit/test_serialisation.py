@@ -222,7 +222,7 @@ def _billed_north() -> tuple[object, object]:
         ("s2", SeatKind.STUDENT),
     ):
         seats.activate(base, seat, "north", actor="t", kind=kind, addons=("library",)).unwrap()
-    end = with_clock(base, date(2025, 9, 30))
+    end = with_clock(base, date(2025, 10, 1))  # 30 September has closed
     report = billing.bill_run(end, catalog, Period(2025, 9)).unwrap()
     return report, report.invoices[0]
 

@@ -62,12 +62,15 @@ from seatledger.adapters.sql.tables import (
     addons_of,
     addons_text,
     admins,
+    audit_log,
     billing_spans,
     contacts,
     contract_versions,
+    idempotency_keys,
     invoice_evidence_seats,
     invoices,
     ledger_head,
+    operators,
     organisations,
     outbox,
     seat_facts,
@@ -75,9 +78,12 @@ from seatledger.adapters.sql.tables import (
 )
 from seatledger.domain import queries
 from seatledger.domain.admins import Admin
+from seatledger.domain.audit import AuditEntry, AuditFilter
+from seatledger.domain.authorisation import Action, Operator, Role
 from seatledger.domain.catalog import Cadence
 from seatledger.domain.contracts import Contract, PaymentMethod
 from seatledger.domain.dates import Period
+from seatledger.domain.idempotency import IdempotencyKey, IdempotencyRecord
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.invoice import Evidence, Invoice, InvoiceStatus, invoice_id
 from seatledger.domain.notifications import Channel, Contact, Message, MessageKind, thaw
@@ -998,6 +1004,15 @@ class SqlLedger:
             self._org_invoices[invoice.org].append(invoice)
             self._org_invoices[invoice.org].sort(key=_invoice_order)
             self._invoice_ids[invoice.id] = invoice.org
+        if invoice.issued_at is not None:
+            # Issuing is recorded: nothing dated before it can be recorded after it.
+            self.conn.execute(
+                update(ledger_head)
+                .where(ledger_head.c.id == 1)
+                .values(last_recorded_at=invoice.issued_at)
+            )
+            if self._head is not None:
+                self._head = LedgerHead(self._head.last_seq, invoice.issued_at)
 
     def get_invoice(self, invoice: str) -> Invoice | None:
         org = self._invoice_ids.get(invoice)
@@ -1097,6 +1112,90 @@ class SqlLedger:
         m = row._mapping
         return Contact(OrgId(m["org_id"]), tuple(json.loads(m["emails"])), m["webhook_url"],
                        m["webhook_secret"])  # fmt: skip
+
+    # --- idempotency keys ---------------------------------------------------------------
+    def idempotency_record(self, key: IdempotencyKey) -> IdempotencyRecord | None:
+        row = self.conn.execute(
+            select(idempotency_keys).where(idempotency_keys.c.key == key.text)
+        ).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return IdempotencyRecord(
+            IdempotencyKey(m["key"]), m["command"], m["fingerprint"], m["result"], m["recorded_at"]
+        )
+
+    def add_idempotency_record(self, record: IdempotencyRecord) -> None:
+        self.conn.execute(
+            insert(idempotency_keys).values(
+                key=record.key.text,
+                command=record.command,
+                fingerprint=record.fingerprint,
+                result=record.result,
+                recorded_at=record.recorded_at,
+            )
+        )
+
+    # --- operators and the audit trail ------------------------------------------------
+    def operators(self) -> Sequence[Operator]:
+        rows = self.conn.execute(select(operators).order_by(operators.c.added_at, operators.c.name))
+        return [Operator(m["name"], m["added_at"], m["added_by"]) for m in rows.mappings()]
+
+    def add_operator(self, operator: Operator) -> None:
+        self.conn.execute(
+            insert(operators).values(
+                name=operator.name, added_at=operator.added_at, added_by=operator.added_by
+            )
+        )
+
+    def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        rows = [audit_row(e) for e in entries]
+        for chunk in chunks(rows):
+            self.conn.execute(insert(audit_log), chunk)
+
+    def audit(self, chosen: AuditFilter) -> Sequence[AuditEntry]:
+        where: list[ColumnElement[bool]] = []
+        if chosen.org is not None:
+            where.append(
+                or_(audit_log.c.org_id == chosen.org, audit_log.c.other_org_id == chosen.org)
+            )
+        if chosen.seat is not None:
+            where.append(audit_log.c.seat_id == chosen.seat)
+        if chosen.since is not None:
+            where.append(audit_log.c.recorded_at >= chosen.since)
+        if chosen.until is not None:
+            where.append(audit_log.c.recorded_at < chosen.until)
+        rows = self.conn.execute(select(audit_log).where(*where).order_by(audit_log.c.seq))
+        return [audit_of(m) for m in rows.mappings()]
+
+
+def audit_row(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "recorded_at": entry.recorded_at,
+        "actor": entry.actor,
+        "role": entry.role.value,
+        "action": entry.action.value,
+        "org_id": entry.org,
+        "other_org_id": entry.other_org,
+        "seat_id": entry.seat,
+        "subject": entry.subject,
+        "summary": entry.summary,
+    }
+
+
+def audit_of(m: RowMapping) -> AuditEntry:
+    return AuditEntry(
+        recorded_at=m["recorded_at"],
+        actor=m["actor"],
+        role=Role(m["role"]),
+        action=Action(m["action"]),
+        org=None if m["org_id"] is None else OrgId(m["org_id"]),
+        other_org=None if m["other_org_id"] is None else OrgId(m["other_org_id"]),
+        seat=None if m["seat_id"] is None else SeatId(m["seat_id"]),
+        subject=m["subject"],
+        summary=m["summary"],
+        seq=int(m["seq"]),
+    )
 
 
 def _invoice_order(invoice: Invoice) -> tuple[Period, str, str]:

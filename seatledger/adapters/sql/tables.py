@@ -14,7 +14,9 @@ facts; ``invoices`` holds one row per issued invoice (its figures as
 columns, the rest of the invoice as a JSON document) and
 ``invoice_evidence_seats`` the seats it counted, one row each. These five
 tables and ``seat_facts`` are append-only: migration 0002 adds triggers that
-make the database itself refuse an UPDATE or DELETE on them.
+make the database itself refuse an UPDATE or DELETE on them. So is
+``idempotency_keys`` (migration 0005): each key with its command, the
+fingerprint of its arguments and its first result.
 
 Instants are stored as BIGINT microseconds since the Unix epoch (UTC), so
 they are exact and sort the same way on every database; dates are DATE;
@@ -292,13 +294,24 @@ invoice_evidence_seats = Table(
     Column("addons", Text, nullable=False),
 )
 
-# The tables the database refuses to UPDATE or DELETE (triggers of migration 0002).
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("command", String(100), nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # SHA-256 hex of the arguments
+    Column("result", Text, nullable=False),  # the first result, as JSON
+    Column("recorded_at", UtcMicroseconds(), nullable=False),
+)
+
+# The tables the database refuses to UPDATE or DELETE (triggers of migrations 0002 and 0005).
 APPEND_ONLY = (
     "seat_facts",
     "contract_versions",
     "usage_records",
     "invoices",
     "invoice_evidence_seats",
+    "idempotency_keys",
 )
 
 contacts = Table(
@@ -330,3 +343,34 @@ outbox = Table(
     Column("delivered_at", UtcMicroseconds(), nullable=True),
     Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
 )
+
+# --- authorisation and the audit trail (migration 0006) ------------------------------
+
+operators = Table(
+    "operators",
+    metadata,
+    Column("name", String(TEXT), primary_key=True),
+    Column("added_at", UtcMicroseconds(), nullable=False),
+    Column("added_by", String(TEXT), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("recorded_at", UtcMicroseconds(), nullable=False),
+    Column("actor", String(TEXT), nullable=False),
+    Column("role", String(KIND), nullable=False),
+    Column("action", String(KIND), nullable=False),
+    Column("org_id", String(ID), nullable=True),
+    Column("other_org_id", String(ID), nullable=True),
+    Column("seat_id", String(ID), nullable=True),
+    Column("subject", String(TEXT), nullable=True),
+    Column("summary", String(TEXT), nullable=False),
+    Index("ix_audit_log_org_id_seq", "org_id", "seq"),
+    Index("ix_audit_log_other_org_id_seq", "other_org_id", "seq"),
+    Index("ix_audit_log_seat_id_seq", "seat_id", "seq"),
+)
+
+# Appended only, like APPEND_ONLY (triggers of migration 0006).
+APPEND_ONLY_AUDIT = ("operators", "audit_log")

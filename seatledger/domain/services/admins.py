@@ -15,6 +15,7 @@ import attrs
 from returns.result import Failure, Result, Success
 
 from seatledger.domain.admins import MAX_FAILED_ATTEMPTS, Admin, valid_pin
+from seatledger.domain.authorisation import Action
 from seatledger.domain.errors import (
     AdminExists,
     AdminLocked,
@@ -23,17 +24,31 @@ from seatledger.domain.errors import (
     UnknownAdmin,
     WrongPin,
 )
-from seatledger.domain.identifiers import OrgId, valid_id
+from seatledger.domain.identifiers import OrgId, valid_id, valid_text
 from seatledger.domain.ports import LedgerRepository, PinHasher
 from seatledger.domain.recording import assign_recorded_at
+from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, record, standing
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
 
 
 def add_admin(
-    services: Services, pins: PinHasher, org: str, admin: str, pin: str
+    services: Services,
+    pins: PinHasher,
+    org: str,
+    admin: str,
+    pin: str,
+    *,
+    actor: str = SYSTEM_ACTOR,
 ) -> Result[Admin, LedgerError]:
-    """Give ``org`` an admin with a personal PIN (stored only as a slow, salted hash)."""
+    """Give ``org`` an admin with a personal PIN (stored only as a slow, salted hash).
+
+    In a closed ledger only an operator may (``actor``).
+    """
+    checked_actor = valid_text("actor", actor)
+    if isinstance(checked_actor, Failure):
+        return Failure(checked_actor.failure())
+    who = checked_actor.unwrap()
     checked_id = valid_id("admin", admin)
     if isinstance(checked_id, Failure):
         return Failure(checked_id.failure())
@@ -45,6 +60,11 @@ def add_admin(
         if isinstance(found, Failure):
             return Failure(found.failure())
         organisation = found.unwrap()
+        allowed = POLICY.check_operator_task(
+            standing(ledger, who), Action.ADMIN_ADD, organisation.id
+        )
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         if ledger.get_admin(organisation.id, admin) is not None:
             return Failure(AdminExists(organisation.id, admin))
         recorded = assign_recorded_at(services.clock, ledger.head())
@@ -52,6 +72,10 @@ def add_admin(
             return Failure(recorded.failure())
         new = Admin(organisation.id, checked_id.unwrap(), pins.hash(checked_pin.unwrap()))
         ledger.add_admin(new)
+        record(
+            ledger, recorded.unwrap(), who, allowed.unwrap(), Action.ADMIN_ADD,
+            org=organisation.id, subject=new.id, text=f"admin {new.id} added",
+        )  # fmt: skip
         services.uow.commit()
         return Success(new)
 
@@ -89,9 +113,21 @@ def authenticate(
 
 
 def unlock_admin(
-    services: Services, pins: PinHasher, org: str, admin: str, *, by: str, pin: str
+    services: Services,
+    pins: PinHasher,
+    org: str,
+    admin: str,
+    *,
+    by: str | None,
+    pin: str | None,
+    actor: str = SYSTEM_ACTOR,
 ) -> Result[Admin, LedgerError]:
-    """Another admin of the same organisation unlocks a locked admin with their own PIN."""
+    """Another admin of the same organisation (``by``) unlocks a locked admin with their own
+    PIN; in a closed ledger an operator may also unlock without one (``by`` None)."""
+    checked_actor = valid_text("actor", actor)
+    if isinstance(checked_actor, Failure):
+        return Failure(checked_actor.failure())
+    who = checked_actor.unwrap()
     with services.uow.transaction(write=True) as ledger:
         found = require_organisation(ledger, org)
         if isinstance(found, Failure):
@@ -100,14 +136,27 @@ def unlock_admin(
         target = ledger.get_admin(org_id, admin)
         if target is None:
             return Failure(UnknownAdmin(org_id, admin))
+        with_pin = by is not None and pin is not None
+        allowed = POLICY.check_unlock(standing(ledger, who, org_id), org_id, with_pin=with_pin)
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         if by == admin:
             return Failure(CannotUnlockSelf(org_id, admin))
-        unlocker = authenticate(ledger, pins, org_id, by, pin)
-        if isinstance(unlocker, Failure):
-            if isinstance(unlocker.failure(), WrongPin):
-                services.uow.commit()
-            return Failure(unlocker.failure())
+        if by is not None and pin is not None:
+            unlocker = authenticate(ledger, pins, org_id, by, pin)
+            if isinstance(unlocker, Failure):
+                if isinstance(unlocker.failure(), WrongPin):
+                    services.uow.commit()
+                return Failure(unlocker.failure())
+        recorded = assign_recorded_at(services.clock, ledger.head())
+        if isinstance(recorded, Failure):
+            return Failure(recorded.failure())
         unlocked = attrs.evolve(target, failed_attempts=0, locked=False)
         ledger.save_admin(unlocked)
+        record(
+            ledger, recorded.unwrap(), who, allowed.unwrap(), Action.ADMIN_UNLOCK,
+            org=org_id, subject=admin,
+            text=f"admin {admin} unlocked" + (f" with the PIN of {by}" if with_pin else ""),
+        )  # fmt: skip
         services.uow.commit()
         return Success(unlocked)

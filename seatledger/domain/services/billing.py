@@ -20,7 +20,9 @@ from attrs import frozen
 from returns.result import Failure, Result, Success
 
 from seatledger.domain import notifications
+from seatledger.domain.authorisation import Action
 from seatledger.domain.catalog import Catalog
+from seatledger.domain.closing import ClosingRule
 from seatledger.domain.contracts import Contract, contract_in_force
 from seatledger.domain.dates import Period, iso_instant
 from seatledger.domain.errors import (
@@ -51,11 +53,13 @@ from seatledger.domain.pricing import (
 )
 from seatledger.domain.queries import SeatRow
 from seatledger.domain.recording import assign_recorded_at
+from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, record, standing
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
 from seatledger.domain.usage import UsageRecord
 
 RULES = InvoiceRules()
+CLOSING = ClosingRule()
 # Organisations billed per write transaction: fewer commits and set-based reads, while a
 # batch stays short enough (about a second) for a racing worker's wait for the write lock.
 BATCH_ORGS = 100
@@ -98,7 +102,10 @@ def _no_progress(done: int, total: int, org: OrgId) -> None:
 
 
 def due_date(contract: Contract, period: Period) -> date:
-    """The day a period's invoice can be issued: its licence count date, else the 1st."""
+    """The day a period is counted on: its licence count date, else the 1st.
+
+    Its invoice is issued once that day has closed (``ClosingRule``).
+    """
     return contract.licence_reference_date(period) or period.first_day
 
 
@@ -237,10 +244,13 @@ def bill_organisation(
             return Failure(NoContract(org))
         return Success(OrgOutcome(org, Outcome.NO_SUBSCRIPTION, note="trial ended, no plan"))
     today = services.clock.today(organisation.timezone)
-    if today < due and not dry_run:
+    closed = CLOSING.closed(due, services.clock)
+    if not closed and not dry_run:
         if explicit:
             return Failure(ReferenceDateNotReached(org, str(period), due, today))
-        return Success(OrgOutcome(org, Outcome.NOT_DUE, note=f"counted on {due.isoformat()}"))
+        return Success(
+            OrgOutcome(org, Outcome.NOT_DUE, note=f"counted on {due.isoformat()}, not closed yet")
+        )
     plan = catalog.plan(contract.plan)
     if isinstance(plan, Failure):
         return Failure(plan.failure())
@@ -281,7 +291,7 @@ def bill_organisation(
     if not invoice.lines:
         return Success(OrgOutcome(org, Outcome.NOTHING_TO_BILL))
     if dry_run:
-        note = "forecast" if today >= due else f"forecast: counted on {due.isoformat()}"
+        note = "forecast" if closed else f"forecast: counted on {due.isoformat()}"
         return Success(OrgOutcome(org, Outcome.FORECAST, invoice, note))
     store.add_invoice(invoice)
     assert invoice.issued_at is not None
@@ -306,6 +316,7 @@ def bill_run(
     dry_run: bool = False,
     progress: Progress = _no_progress,
     shard: tuple[int, int] | None = None,
+    actor: str = SYSTEM_ACTOR,
 ) -> Result[RunReport, LedgerError]:
     """Bill ``period`` for every organisation, or only ``org``.
 
@@ -327,6 +338,10 @@ def bill_run(
     if shard is not None and not 0 <= shard[0] < shard[1]:
         raise ValueError(f"shard {shard[0]} of {shard[1]}: need 0 <= k < n")
     with services.uow.transaction(write=False) as store:
+        # A dry run stores nothing, so anyone may preview; issuing is the vendor's work.
+        allowed = POLICY.check_operator_task(standing(store, actor), Action.INVOICE_ISSUE)
+        if isinstance(allowed, Failure) and not dry_run:
+            return Failure(allowed.failure())
         if org is not None:
             found = require_organisation(store, org)
             if isinstance(found, Failure):
@@ -352,7 +367,17 @@ def bill_run(
                 if isinstance(result, Failure):
                     refusal = result.failure()
                     break
-                billed.append(result.unwrap())
+                outcome = result.unwrap()
+                if outcome.outcome is Outcome.ISSUED:
+                    issued = outcome.invoice
+                    assert issued is not None
+                    assert issued.issued_at is not None
+                    record(
+                        store, issued.issued_at, actor, allowed.unwrap(), Action.INVOICE_ISSUE,
+                        org=issued.org, subject=issued.id,
+                        text=f"{issued.period} total {issued.total} {issued.currency}",
+                    )  # fmt: skip
+                billed.append(outcome)
             # The invoices issued before a refusal are kept, as they were one by one.
             if any(o.outcome is Outcome.ISSUED for o in billed):
                 services.uow.commit()

@@ -9,6 +9,7 @@ import attrs
 from attrs import frozen
 from returns.result import Failure, Result, Success
 
+from seatledger.domain.authorisation import Action
 from seatledger.domain.catalog import Cadence, Catalog
 from seatledger.domain.contracts import (
     Contract,
@@ -31,6 +32,7 @@ from seatledger.domain.money import HUNDRED, ZERO, minor_unit
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.recording import assign_recorded_at
 from seatledger.domain.reference_dates import YearStart, parse_reference_rule
+from seatledger.domain.services.access import POLICY, record, standing
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
 from seatledger.domain.services.seats import check_actor_and_reason
@@ -61,6 +63,18 @@ class ContractTerms:
     payment_method: PaymentMethod | None = None
     discount_code: str | None = None
     effective_from: Period | None = None
+
+    @property
+    def vendor_terms(self) -> bool:
+        """True if it sets a term only the vendor's operators may set (not the plan,
+        cadence, payment method or discount code an organisation's admin may choose)."""
+        return any(
+            value is not None
+            for value in (
+                self.reference, self.year_start, self.count_days_before, self.licensed,
+                self.overage_price, self.vat_percent, self.trial_until,
+            )
+        )  # fmt: skip
 
 
 def _check_terms(contract: Contract, catalog: Catalog) -> Result[Contract, LedgerError]:
@@ -121,6 +135,11 @@ def set_contract(
         if isinstance(found, Failure):
             return Failure(found.failure())
         organisation = found.unwrap()
+        allowed = POLICY.check_contract(
+            standing(store, who, organisation.id), organisation.id, vendor_terms=terms.vendor_terms
+        )
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         if organisation.currency != catalog.currency:
             return Failure(
                 InvalidContract(
@@ -186,6 +205,12 @@ def set_contract(
             return Failure(recorded.failure())
         stamped = attrs.evolve(candidate, recorded_at=recorded.unwrap())
         store.add_contract(stamped, LedgerHead(head.last_seq, recorded.unwrap()))
+        record(
+            store, recorded.unwrap(), who, allowed.unwrap(), Action.CONTRACT_SET,
+            org=organisation.id, subject=f"version {stamped.version}",
+            text=f"plan {stamped.plan or 'none'} {stamped.cadence.value}, from "
+            f"{stamped.effective_from}",
+        )  # fmt: skip
         services.uow.commit()
         return Success(stamped)
 
@@ -235,6 +260,9 @@ def record_usage(
         if isinstance(found, Failure):
             return Failure(found.failure())
         organisation = found.unwrap()
+        allowed = POLICY.check_usage(standing(store, who, organisation.id), organisation.id)
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         today = services.clock.today(organisation.timezone)
         day = on or today
         if day > today:
@@ -243,7 +271,7 @@ def record_usage(
         recorded = assign_recorded_at(services.clock, head)
         if isinstance(recorded, Failure):
             return Failure(recorded.failure())
-        record = UsageRecord(
+        usage = UsageRecord(
             seq=head.last_seq + 1,
             org=organisation.id,
             kind=kind,
@@ -252,6 +280,11 @@ def record_usage(
             recorded_at=recorded.unwrap(),
             actor=who,
         )
-        store.add_usage(record, LedgerHead(record.seq, recorded.unwrap()))
+        store.add_usage(usage, LedgerHead(usage.seq, recorded.unwrap()))
+        record(
+            store, recorded.unwrap(), who, allowed.unwrap(), Action.USAGE_RECORD,
+            org=organisation.id, subject=f"usage #{usage.seq}",
+            text=f"{usage.quantity} x {usage.kind} on {usage.on.isoformat()}",
+        )  # fmt: skip
         services.uow.commit()
-        return Success(record)
+        return Success(usage)

@@ -8,11 +8,13 @@ from datetime import date
 from attrs import frozen
 from returns.result import Failure, Result, Success
 
+from seatledger.domain.authorisation import Action
 from seatledger.domain.errors import ImportRejected, LedgerError, RowProblem
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.recording import assign_recorded_at
 from seatledger.domain.seat import FactKind, SeatKind
+from seatledger.domain.services.access import POLICY, fact_entry, standing
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.seats import check_actor_and_reason, draft, stamp
 
@@ -107,6 +109,10 @@ def import_seats(
             return Failure(ImportRejected(source, tuple(problems)))
         if not rows:
             return Success(ImportSummary(0, 0, 0))
+        concerned = sorted({row.org for row in rows})
+        allowed = POLICY.check_import(standing(ledger, who, *concerned), concerned)
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         head = ledger.head()
         recorded = assign_recorded_at(services.clock, head)
         if isinstance(recorded, Failure):
@@ -132,6 +138,11 @@ def import_seats(
                 )
         facts = stamp(drafts, head, recorded.unwrap())
         ledger.append(facts, LedgerHead(facts[-1].seq, recorded.unwrap()))
+        role = allowed.unwrap()
+        payer = {row.seat: row.org for row in rows}
+        ledger.add_audit(
+            [fact_entry(f, who, role, Action.SEAT_IMPORT, org=payer[f.seat]) for f in facts]
+        )
         services.uow.commit()
         deactivated = sum(1 for row in rows if row.deactivated_on is not None)
         return Success(ImportSummary(len(rows), deactivated, len(facts)))

@@ -9,6 +9,7 @@ import attrs
 from attrs import frozen
 from returns.result import Failure, Result, Success
 
+from seatledger.domain.authorisation import Action
 from seatledger.domain.contracts import contract_in_force
 from seatledger.domain.dates import Period
 from seatledger.domain.errors import InvalidText, LedgerError
@@ -23,6 +24,7 @@ from seatledger.domain.outbox import (
 )
 from seatledger.domain.ports import Store
 from seatledger.domain.reminders import OrganisationView, ReminderPolicy, next_count_date
+from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, record, standing
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
 from seatledger.domain.transfers import transfer_requests
@@ -39,6 +41,7 @@ def set_contact(
     emails: Sequence[str] | None = None,
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
+    actor: str = SYSTEM_ACTOR,
 ) -> Result[Contact, LedgerError]:
     """Set where an organisation's notifications go; options left out keep their values."""
     for address in emails or ():
@@ -52,6 +55,9 @@ def set_contact(
         found = require_organisation(store, org)
         if isinstance(found, Failure):
             return Failure(found.failure())
+        allowed = POLICY.check_contact(standing(store, actor, found.unwrap().id), found.unwrap().id)
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         current = store.get_contact(found.unwrap().id) or Contact(found.unwrap().id)
         updated = attrs.evolve(
             current,
@@ -64,6 +70,13 @@ def set_contact(
                 InvalidText("webhook secret", "a webhook URL needs a secret to sign with")
             )
         store.set_contact(updated)
+        # Secrets never reach the trail: only which channels are set.
+        record(
+            store, services.clock.now(), actor, allowed.unwrap(), Action.ORG_CONTACT,
+            org=updated.org,
+            text=f"{len(updated.emails)} e-mail address(es), webhook "
+            + ("set" if updated.webhook_url else "none"),
+        )  # fmt: skip
         services.uow.commit()
         return Success(updated)
 
@@ -108,7 +121,7 @@ class ReminderReport:
 
 
 def remind(
-    services: Services, policy: ReminderPolicy = DEFAULT_POLICY
+    services: Services, policy: ReminderPolicy = DEFAULT_POLICY, *, actor: str = SYSTEM_ACTOR
 ) -> Result[ReminderReport, LedgerError]:
     """Enqueue today's reminders for every organisation.
 
@@ -116,11 +129,19 @@ def remind(
     nothing new, and nothing is sent twice.
     """
     with services.uow.transaction(write=True) as store:
+        allowed = POLICY.check_operator_task(standing(store, actor), Action.REMIND)
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         due: list[Message] = []
         for organisation in store.list_organisations():
             today = services.clock.today(organisation.timezone)
             due += policy.due(today, organisation_view(store, organisation.id, today))
         new = store.enqueue(due, services.clock.now()) if due else 0
+        if new:
+            record(
+                store, services.clock.now(), actor, allowed.unwrap(), Action.REMIND,
+                text=f"{new} reminder(s) enqueued",
+            )  # fmt: skip
         services.uow.commit()
         return Success(ReminderReport(tuple(due), new))
 
@@ -141,6 +162,18 @@ def deliver_due(
     limit: int = 100,
     schedule: RetrySchedule = DEFAULT_SCHEDULE,
 ) -> DeliveryReport:
+    """``deliver`` in an open ledger (a closed one refuses its system actor: use ``deliver``)."""
+    return deliver(services, notifiers, limit=limit, schedule=schedule).unwrap()
+
+
+def deliver(
+    services: Services,
+    notifiers: Sequence[Notifier],
+    *,
+    limit: int = 100,
+    schedule: RetrySchedule = DEFAULT_SCHEDULE,
+    actor: str = SYSTEM_ACTOR,
+) -> Result[DeliveryReport, LedgerError]:
     """Deliver the messages due now, each over the channels its organisation has.
 
     Messages are claimed for a lease in one short transaction and sent
@@ -153,7 +186,15 @@ def deliver_due(
     due_by = services.clock.latest()
     by_channel = {n.channel: n for n in notifiers}
     with services.uow.transaction(write=True) as store:
+        allowed = POLICY.check_operator_task(standing(store, actor), Action.DELIVER)
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         claimed = list(store.claim_due(due_by, due_by + schedule.lease, limit))
+        if claimed:
+            record(
+                store, services.clock.now(), actor, allowed.unwrap(), Action.DELIVER,
+                text=f"{len(claimed)} message(s) claimed for delivery",
+            )  # fmt: skip
         services.uow.commit()
     finished: list[OutboxEntry] = []
     for entry in claimed:
@@ -167,13 +208,13 @@ def deliver_due(
             store.save_entry(updated)
             services.uow.commit()
         finished.append(updated)
-    return DeliveryReport(
+    return Success(DeliveryReport(
         attempted=len(finished),
         delivered=sum(1 for e in finished if e.status is DeliveryStatus.DELIVERED),
         waiting=sum(1 for e in finished if e.status is DeliveryStatus.PENDING),
         undeliverable=sum(1 for e in finished if e.status is DeliveryStatus.UNDELIVERABLE),
         entries=tuple(finished),
-    )
+    ))  # fmt: skip
 
 
 def outbox(

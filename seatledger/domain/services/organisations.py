@@ -6,11 +6,13 @@ from collections.abc import Sequence
 
 from returns.result import Failure, Result, Success
 
+from seatledger.domain.authorisation import Action
 from seatledger.domain.errors import LedgerError, OrganisationExists, UnknownOrganisation
 from seatledger.domain.identifiers import OrgId
 from seatledger.domain.organisation import Organisation, new_organisation
 from seatledger.domain.ports import LedgerRepository
 from seatledger.domain.recording import assign_recorded_at
+from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, record, standing
 from seatledger.domain.services.context import Services
 
 
@@ -21,6 +23,8 @@ def add_organisation(
     timezone: str = "Europe/Amsterdam",
     currency: str = "EUR",
     billing_relationship: bool = True,
+    *,
+    actor: str = SYSTEM_ACTOR,
 ) -> Result[Organisation, LedgerError]:
     """Register a client organisation; refused if the id is taken or a field is invalid."""
     checked = new_organisation(org, name, timezone, currency, billing_relationship)
@@ -28,12 +32,22 @@ def add_organisation(
         return checked
     organisation = checked.unwrap()
     with services.uow.transaction(write=True) as ledger:
+        allowed = POLICY.check_operator_task(standing(ledger, actor), Action.ORG_ADD)
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         if ledger.get_organisation(organisation.id) is not None:
             return Failure(OrganisationExists(organisation.id))
         recorded = assign_recorded_at(services.clock, ledger.head())
         if isinstance(recorded, Failure):
             return recorded
         ledger.add_organisation(organisation, recorded.unwrap())
+        relationship = "with" if organisation.billing_relationship else "without"
+        record(
+            ledger, recorded.unwrap(), actor, allowed.unwrap(), Action.ORG_ADD,
+            org=organisation.id, subject=organisation.id,
+            text=f"{organisation.name} ({organisation.timezone}, {organisation.currency}), "
+            f"{relationship} a billing relationship",
+        )  # fmt: skip
         services.uow.commit()
     return Success(organisation)
 

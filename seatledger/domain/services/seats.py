@@ -15,6 +15,7 @@ import attrs
 from attrs import frozen
 from returns.result import Failure, Result, Success
 
+from seatledger.domain.authorisation import Action
 from seatledger.domain.errors import (
     BackdatedWithoutReason,
     DeactivationBeforeActivation,
@@ -36,6 +37,7 @@ from seatledger.domain.organisation import Organisation
 from seatledger.domain.ports import LedgerHead, LedgerRepository
 from seatledger.domain.recording import assign_recorded_at
 from seatledger.domain.seat import CORRECTABLE, FactKind, SeatFact, SeatKind
+from seatledger.domain.services.access import POLICY, record_fact, standing
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
 from seatledger.domain.timeline import SeatTimeline, timeline
@@ -226,6 +228,9 @@ def activate(
         if isinstance(found, Failure):
             return Failure(found.failure())
         organisation = found.unwrap()
+        allowed = POLICY.check_activation(standing(ledger, who, organisation.id), organisation.id)
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         today = services.clock.today(organisation.timezone)
         effective = check_effective_date(sid, on or today, today, why)
         if isinstance(effective, Failure):
@@ -246,6 +251,14 @@ def activate(
         )
         written = append_checked(services, ledger, sid, known, [fact])
         if isinstance(written, Success):
+            record_fact(
+                ledger,
+                written.unwrap()[0],
+                who,
+                allowed.unwrap(),
+                Action.SEAT_ACTIVATE,
+                org=organisation.id,
+            )
             services.uow.commit()
         return written.map(lambda facts: facts[0])
 
@@ -285,6 +298,11 @@ def _close(
         if tl.latest is None:
             # Every opening fact was retracted: there is no seat to close (and no payer).
             return Failure(UnknownSeat(sid))
+        payer = tl.current_payer()
+        action = Action.SEAT_DEACTIVATE if kind is FactKind.DEACTIVATED else Action.SEAT_COMPLETE
+        allowed = POLICY.check_seat_change(standing(ledger, who, payer), action, payer)
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         today = services.clock.today(payer_organisation(ledger, tl).timezone)
         effective = check_effective_date(sid, on or today, today, why)
         if isinstance(effective, Failure):
@@ -298,6 +316,7 @@ def _close(
         fact = draft(sid, kind, day, who, reason=why)
         written = append_checked(services, ledger, sid, known, [fact])
         if isinstance(written, Success):
+            record_fact(ledger, written.unwrap()[0], who, allowed.unwrap(), action, org=payer)
             services.uow.commit()
         return written.map(lambda facts: facts[0])
 
@@ -342,6 +361,12 @@ def reactivate(
         if latest is None:
             # Every opening fact was retracted: activate the seat again instead.
             return Failure(UnknownSeat(sid))
+        payer = tl.current_payer()
+        allowed = POLICY.check_seat_change(
+            standing(ledger, who, payer), Action.SEAT_REACTIVATE, payer
+        )
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         today = services.clock.today(payer_organisation(ledger, tl).timezone)
         effective = check_effective_date(sid, on or today, today, why)
         if isinstance(effective, Failure):
@@ -361,6 +386,14 @@ def reactivate(
         )
         written = append_checked(services, ledger, sid, known, [fact])
         if isinstance(written, Success):
+            record_fact(
+                ledger,
+                written.unwrap()[0],
+                who,
+                allowed.unwrap(),
+                Action.SEAT_REACTIVATE,
+                org=payer,
+            )
             services.uow.commit()
         return written.map(lambda facts: facts[0])
 
@@ -424,6 +457,10 @@ def correct(
         if isinstance(loaded, Failure):
             return Failure(loaded.failure())
         sid, known, tl = loaded.unwrap()
+        payer = tl.current_payer()
+        allowed = POLICY.check_seat_change(standing(ledger, who, payer), Action.SEAT_CORRECT, payer)
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         target = _correctable(sid, known, seq)
         if isinstance(target, Failure):
             return Failure(target.failure())
@@ -442,6 +479,9 @@ def correct(
         )
         written = append_checked(services, ledger, sid, known, [fact])
         if isinstance(written, Success):
+            record_fact(
+                ledger, written.unwrap()[0], who, allowed.unwrap(), Action.SEAT_CORRECT, org=payer
+            )
             services.uow.commit()
         return written.map(lambda facts: facts[0])
 
@@ -461,7 +501,11 @@ def retract(
         loaded = load_existing_seat(ledger, seat)
         if isinstance(loaded, Failure):
             return Failure(loaded.failure())
-        sid, known, _ = loaded.unwrap()
+        sid, known, tl = loaded.unwrap()
+        payer = tl.current_payer()
+        allowed = POLICY.check_seat_change(standing(ledger, who, payer), Action.SEAT_RETRACT, payer)
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         target = _correctable(sid, known, seq)
         if isinstance(target, Failure):
             return Failure(target.failure())
@@ -469,6 +513,9 @@ def retract(
         fact = draft(sid, FactKind.RETRACTED, old.effective_on, who, reason=why, supersedes=seq)
         written = append_checked(services, ledger, sid, known, [fact])
         if isinstance(written, Success):
+            record_fact(
+                ledger, written.unwrap()[0], who, allowed.unwrap(), Action.SEAT_RETRACT, org=payer
+            )
             services.uow.commit()
         return written.map(lambda facts: facts[0])
 

@@ -15,6 +15,7 @@ from attrs import frozen
 from returns.result import Failure, Result, Success
 
 from seatledger.domain import notifications
+from seatledger.domain.authorisation import Action
 from seatledger.domain.errors import (
     InvalidExpiry,
     LedgerError,
@@ -27,6 +28,8 @@ from seatledger.domain.organisation import Organisation
 from seatledger.domain.ports import LedgerRepository, PinHasher
 from seatledger.domain.reference_dates import MonthEnd, ReferenceDateRule
 from seatledger.domain.seat import FactKind, SeatFact
+from seatledger.domain.services.access import POLICY as ACCESS
+from seatledger.domain.services.access import record_fact, standing
 from seatledger.domain.services.admins import authenticate
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.notify import deadline_for
@@ -108,6 +111,9 @@ def request_transfer(
         if isinstance(receiver, Failure):
             return Failure(receiver.failure())
         sender = payer_organisation(ledger, tl)
+        permitted = ACCESS.check_request(standing(ledger, who, sender.id), sender.id)
+        if isinstance(permitted, Failure):
+            return Failure(permitted.failure())
         today = services.clock.today(sender.timezone)
         allowed = POLICY.check_request(tl, known, receiver.unwrap(), today)
         if isinstance(allowed, Failure):
@@ -135,6 +141,10 @@ def request_transfer(
             request, sender, receiver.unwrap(), at, deadline=deadline
         )
         ledger.enqueue([message], at)
+        record_fact(
+            ledger, written.unwrap()[0], who, permitted.unwrap(), Action.TRANSFER_REQUEST,
+            org=sender.id, other_org=receiver.unwrap().id,
+        )  # fmt: skip
         services.uow.commit()
         return Success(request)
 
@@ -161,6 +171,11 @@ def _decide(
             return loaded_request
         req = loaded_request.unwrap()
         receiver = require_organisation(ledger, req.receiver).unwrap()
+        approving = outcome is FactKind.TRANSFER_APPROVED
+        check = ACCESS.check_approve if approving else ACCESS.check_reject
+        permitted = check(standing(ledger, who, receiver.id), receiver.id)
+        if isinstance(permitted, Failure):
+            return Failure(permitted.failure())
         today = services.clock.today(receiver.timezone)
         known = ledger.seat_facts(req.seat)
         tl = current_timeline(req.seat, known)
@@ -194,6 +209,11 @@ def _decide(
         )
         at = written.unwrap()[0].recorded_at
         ledger.enqueue([tell(decided, sender, receiver, at)], at)
+        action = Action.TRANSFER_APPROVE if approving else Action.TRANSFER_REJECT
+        record_fact(
+            ledger, written.unwrap()[0], who, permitted.unwrap(), action,
+            org=receiver.id, other_org=req.sender,
+        )  # fmt: skip
         services.uow.commit()
         return Success(decided)
 
@@ -246,6 +266,9 @@ def withdraw(
             return loaded_request
         req = loaded_request.unwrap()
         sender = require_organisation(ledger, req.sender).unwrap()
+        permitted = ACCESS.check_withdraw(standing(ledger, who, sender.id), sender.id)
+        if isinstance(permitted, Failure):
+            return Failure(permitted.failure())
         today = services.clock.today(sender.timezone)
         known = ledger.seat_facts(req.seat)
         decidable = POLICY.check_decision(req, current_timeline(req.seat, known), today)
@@ -262,6 +285,10 @@ def withdraw(
         receiver = require_organisation(ledger, req.receiver).unwrap()
         at = written.unwrap()[0].recorded_at
         ledger.enqueue([notifications.transfer_withdrawn(withdrawn, sender, receiver, at)], at)
+        record_fact(
+            ledger, written.unwrap()[0], who, permitted.unwrap(), Action.TRANSFER_WITHDRAW,
+            org=sender.id, other_org=receiver.id,
+        )  # fmt: skip
         services.uow.commit()
         return Success(withdrawn)
 
@@ -277,6 +304,9 @@ def expire_due(services: Services, *, actor: str) -> Result[Sequence[TransferReq
     who, _ = people.unwrap()
     expired: list[TransferRequest] = []
     with services.uow.transaction(write=True) as ledger:
+        permitted = ACCESS.check_operator_task(standing(ledger, who), Action.TRANSFER_EXPIRE)
+        if isinstance(permitted, Failure):
+            return Failure(permitted.failure())
         orgs = {o.id: o for o in ledger.list_organisations()}
         for req in transfer_requests(ledger.transfer_facts(None)):
             if req.status is not RequestStatus.PENDING or req.expires_on is None:
@@ -299,6 +329,10 @@ def expire_due(services: Services, *, actor: str) -> Result[Sequence[TransferReq
                 now_expired, orgs[req.sender], orgs[req.receiver], at
             )
             ledger.enqueue([message], at)
+            record_fact(
+                ledger, written.unwrap()[0], who, permitted.unwrap(), Action.TRANSFER_EXPIRE,
+                org=req.sender, other_org=req.receiver,
+            )  # fmt: skip
             expired.append(now_expired)
         if expired:
             services.uow.commit()
@@ -335,6 +369,9 @@ def take_over(
         if isinstance(found, Failure):
             return Failure(found.failure())
         taker: Organisation = found.unwrap()
+        permitted = ACCESS.check_take_over(standing(ledger, who, taker.id), taker.id)
+        if isinstance(permitted, Failure):
+            return Failure(permitted.failure())
         today = services.clock.today(taker.timezone)
         pending = pending_request(known, today)
         if pending is not None:
@@ -360,6 +397,10 @@ def take_over(
         previous = require_organisation(ledger, payer).unwrap()
         message = notifications.taken_over(taken, previous, taker, taken.recorded_at)
         ledger.enqueue([message], taken.recorded_at)
+        record_fact(
+            ledger, taken, who, permitted.unwrap(), Action.TRANSFER_TAKE_OVER,
+            org=taker.id, other_org=payer,
+        )  # fmt: skip
         services.uow.commit()
         return Success(taken)
 

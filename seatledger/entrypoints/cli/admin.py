@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import click
 
+from seatledger.adapters import result_codecs as codecs
 from seatledger.adapters.serialisation import admin_document
 from seatledger.domain.services import admins
-from seatledger.entrypoints.cli.app import PIN_VARIABLE, App, pass_app, read_pin
+from seatledger.entrypoints.cli.app import (
+    PIN_VARIABLE,
+    App,
+    accepts_idempotency_key,
+    pass_app,
+    read_pin,
+)
 from seatledger.entrypoints.cli.errors import unwrap
 from seatledger.entrypoints.cli.output import emit_json, print_table, say
 
@@ -34,6 +41,7 @@ def admin() -> None:
     """
 
 
+@accepts_idempotency_key
 @admin.command("add")
 @click.argument("org_id", metavar="ORG")
 @click.argument("admin_id", metavar="ADMIN")
@@ -51,7 +59,15 @@ def add(app: App, org_id: str, admin_id: str) -> None:
       SEATLEDGER_PIN=4821 seatledger --json admin add south kim
     """
     pin = read_pin(f"PIN for admin {admin_id} of {org_id}", confirm=True)
-    added = unwrap(admins.add_admin(app.services(), app.pins, org_id, admin_id, pin))
+    pins, actor = app.pins, app.actor
+    added = unwrap(
+        app.once(
+            "admin.add",
+            {"org": org_id, "admin": admin_id, "actor": actor},
+            lambda s: admins.add_admin(s, pins, org_id, admin_id, pin, actor=actor),
+            codecs.ADMIN,
+        )
+    )
     if app.as_json:
         emit_json(admin_document(added))
         return
@@ -82,29 +98,39 @@ def list_(app: App, org_id: str) -> None:
     )
 
 
+@accepts_idempotency_key
 @admin.command("unlock")
 @click.argument("org_id", metavar="ORG")
 @click.argument("admin_id", metavar="ADMIN")
 @click.option(
     "--by",
     "by",
-    required=True,
     metavar="OTHER",
-    help="Another admin of ORG, who confirms with their own PIN.",
+    help="Another admin of ORG, who confirms with their own PIN. Without it, only an "
+    "operator of a closed ledger may unlock.",
 )
 @pass_app
-def unlock(app: App, org_id: str, admin_id: str, by: str) -> None:
+def unlock(app: App, org_id: str, admin_id: str, by: str | None) -> None:
     """Unlock ADMIN of ORG (after five wrong PINs); OTHER confirms with their PIN.
+
+    In a closed ledger an operator (--actor) may also unlock without --by.
 
     \b
     Example:
       seatledger admin unlock south sam --by kim
+      seatledger --actor olga admin unlock south sam
     """
-    pin = read_pin(f"PIN of admin {by} of {org_id}")
+    pin = read_pin(f"PIN of admin {by} of {org_id}") if by is not None else None
+    pins, actor = app.pins, app.actor
     unlocked = unwrap(
-        admins.unlock_admin(app.services(), app.pins, org_id, admin_id, by=by, pin=pin)
+        app.once(
+            "admin.unlock",
+            {"org": org_id, "admin": admin_id, "by": by, "actor": actor},
+            lambda s: admins.unlock_admin(s, pins, org_id, admin_id, by=by, pin=pin, actor=actor),
+            codecs.ADMIN,
+        )
     )
     if app.as_json:
         emit_json(admin_document(unlocked))
         return
-    say(f"admin {unlocked.id} of {unlocked.org} unlocked by {by}")
+    say(f"admin {unlocked.id} of {unlocked.org} unlocked by {by or app.actor}")

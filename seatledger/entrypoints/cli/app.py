@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Final
+from functools import update_wrapper
+from typing import Concatenate, Final, ParamSpec, TypeVar
 
 import click
 from attrs import define
+from returns.result import Result
 
+from seatledger.domain import idempotency
 from seatledger.domain.catalog import Catalog
 from seatledger.domain.dates import Period, parse_date, parse_instant
+from seatledger.domain.errors import LedgerError
+from seatledger.domain.idempotency import IdempotencyKey, ResultCodec
 from seatledger.domain.ports import PinHasher
 from seatledger.domain.services.context import Services
+from seatledger.domain.services.idempotency import run_once
 from seatledger.entrypoints.bootstrap import (
     ServicesFactory,
     Settings,
@@ -40,6 +46,7 @@ class App:
     settings: Settings
     as_json: bool
     preset: Services | None = None
+    idempotency_key: str | None = None
     factory: ServicesFactory = open_services
     _services: Services | None = None
     _close: Callable[[], None] | None = None
@@ -65,6 +72,25 @@ class App:
             self._close()
             self._close = None
 
+    def once(
+        self,
+        command: str,
+        arguments: Mapping[str, object],
+        run: Callable[[Services], Result[T, LedgerError]],
+        codec: ResultCodec[T],
+    ) -> Result[T, LedgerError]:
+        """Run a write; with ``--idempotency-key``, at most once for that key.
+
+        A retry with the same key and arguments returns the first result (and
+        so prints what the first run printed); other arguments are refused.
+        Secrets (PINs, webhook secrets) are left out of ``arguments``.
+        """
+        services = self.services()
+        if self.idempotency_key is None:
+            return run(services)
+        key = unwrap(IdempotencyKey.parse(self.idempotency_key))
+        return run_once(services, idempotency.request(key, command, arguments), run, codec)
+
     @property
     def actor(self) -> str:
         return self.settings.actor
@@ -82,7 +108,56 @@ class App:
         return self._pins
 
 
-pass_app = click.make_pass_decorator(App)
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+
+# The commands that take --idempotency-key (marked with ``accepts_idempotency_key``).
+_KEYED: set[click.Command] = set()
+
+# Commands that change something but refuse a key, and why (docs/decisions/0010).
+_NOT_KEYED: Final = {
+    "bill run": "it is idempotent by itself (one invoice per organisation, period and kind; "
+    "run it again to finish an interrupted run)",
+    "remind": "it is idempotent by itself (running it again the same day sends nothing twice)",
+    "notify deliver": "it sends messages outside the database, at least once by design",
+    "init": "it is idempotent by itself (run again, it changes nothing)",
+    "demo": "it builds its own database",
+}
+
+
+def accepts_idempotency_key(command: click.Command) -> click.Command:
+    """Mark a write command as applying the global ``--idempotency-key``."""
+    _KEYED.add(command)
+    return command
+
+
+def keyed_commands() -> frozenset[click.Command]:
+    """The commands that take ``--idempotency-key``."""
+    return frozenset(_KEYED)
+
+
+def check_idempotency_key(ctx: click.Context, app: App) -> None:
+    """Refuse ``--idempotency-key`` on a command that would silently ignore it (exit 2)."""
+    if app.idempotency_key is None or ctx.command in _KEYED:
+        return
+    name = ctx.command_path.split(" ", 1)[-1]
+    why = _NOT_KEYED.get(name, "it only reads, so a key would do nothing")
+    raise click.UsageError(f"--idempotency-key is not taken by '{name}': {why}", ctx=ctx)
+
+
+def pass_app(f: Callable[Concatenate[App, P], R]) -> Callable[P, R]:
+    """Pass the invocation's ``App`` first; refuse a key the command would not apply."""
+
+    def new_func(*args: P.args, **kwargs: P.kwargs) -> R:
+        ctx = click.get_current_context()
+        app = ctx.find_object(App)
+        if app is None:
+            raise RuntimeError("the seatledger group did not set up its App")
+        check_idempotency_key(ctx, app)
+        return ctx.invoke(f, app, *args, **kwargs)
+
+    return update_wrapper(new_func, f)
 
 
 def day_option(text: str | None) -> date | None:

@@ -41,9 +41,11 @@ def run(app: App, period_text: str, org_id: str | None, dry_run: bool) -> None:
     """Bill the month YYYY-MM for every organisation (or --org ORG); safe to run again.
 
     Each organisation is billed in its own transaction. An invoice already
-    issued is found, never issued twice. An organisation whose reference
-    date in the period has not come yet is reported 'not due yet' (refused
-    with --org); --dry-run forecasts it instead, assuming nothing changes.
+    issued is found, never issued twice. A period is billed once its count
+    date has ended in every time zone (from the next day, 12:00 UTC; with
+    --today, from the next day), so a transfer approved on the count date is
+    always seen; before that an organisation is reported 'not due yet'
+    (refused with --org), and --dry-run forecasts it instead.
     Annual contracts are invoiced in the run for the month their year
     starts. Corrections to earlier invoiced periods become adjustment lines.
     A progress bar is shown on stderr when it is a terminal.
@@ -59,7 +61,15 @@ def run(app: App, period_text: str, org_id: str | None, dry_run: bool) -> None:
     catalog = app.catalog()
     with _progress(enabled=stderr_is_terminal(), period=period) as step:
         report = unwrap(
-            billing.bill_run(services, catalog, period, org=org_id, dry_run=dry_run, progress=step)
+            billing.bill_run(
+                services,
+                catalog,
+                period,
+                org=org_id,
+                dry_run=dry_run,
+                progress=step,
+                actor=app.actor,
+            )
         )
     if app.as_json:
         emit_json(run_document(report))

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import click
 
+from seatledger.adapters import result_codecs as codecs
 from seatledger.adapters.serialisation import contract_document, money
 from seatledger.domain.catalog import Cadence
 from seatledger.domain.contracts import Contract, PaymentMethod
@@ -18,7 +19,13 @@ from seatledger.domain.errors import InvalidContract
 from seatledger.domain.money import parse_amount
 from seatledger.domain.services import contracts, organisations
 from seatledger.domain.services.contracts import ContractTerms
-from seatledger.entrypoints.cli.app import App, day_option, pass_app, period_option
+from seatledger.entrypoints.cli.app import (
+    App,
+    accepts_idempotency_key,
+    day_option,
+    pass_app,
+    period_option,
+)
 from seatledger.entrypoints.cli.errors import refuse, unwrap
 from seatledger.entrypoints.cli.output import emit_json, print_table, say
 
@@ -97,6 +104,7 @@ def terms_from_options(
     )
 
 
+@accepts_idempotency_key
 @contract.command("set")
 @click.argument("org_id", metavar="ORG")
 @click.option("--plan", metavar="PLAN", help="A plan of the catalog: standard, starter, blended.")
@@ -182,7 +190,14 @@ def set_(
         from_=from_,
     )
     catalog = app.catalog()
-    added = unwrap(contracts.set_contract(app.services(), catalog, org_id, terms, actor=app.actor))
+    added = unwrap(
+        app.once(
+            "contract.set",
+            {"org": org_id, "terms": terms, "actor": app.actor},
+            lambda s: contracts.set_contract(s, catalog, org_id, terms, actor=app.actor),
+            codecs.CONTRACT,
+        )
+    )
     if app.as_json:
         emit_json(contract_document(added))
         return

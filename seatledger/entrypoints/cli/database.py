@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import click
 
+from seatledger.domain.services import operators
 from seatledger.entrypoints.bootstrap import init_database
 from seatledger.entrypoints.cli.app import App, pass_app
+from seatledger.entrypoints.cli.errors import unwrap
 from seatledger.entrypoints.cli.output import emit_json, say
 
 
 @click.command()
+@click.option(
+    "--operator",
+    "operator_name",
+    metavar="NAME",
+    help="Register NAME as the first operator, closing the ledger: from then on every write "
+    "is authorised (docs/decisions/0011). Do this when installing a shared ledger.",
+)
 @pass_app
-def init(app: App) -> None:
+def init(app: App, operator_name: str | None) -> None:
     """Create the database's schema, or upgrade it to the newest revision.
 
     Safe to run again: a database that is up to date is left as it is. Other
@@ -23,8 +32,15 @@ def init(app: App) -> None:
       seatledger init
       seatledger --db postgresql+psycopg://billing@db/seatledger init
       seatledger --json --db ledger.db init
+      seatledger --db postgresql+psycopg://billing@db/seatledger init --operator olga
     """
     report = init_database(app.settings.db_url)
+    closed_by = None
+    if operator_name is not None:
+        # The first operator is registered by whoever installs; later ones need an operator.
+        closed_by = unwrap(
+            operators.add_operator(app.services(), operator_name, actor=app.actor)
+        ).name
     if app.as_json:
         emit_json(
             {
@@ -32,6 +48,7 @@ def init(app: App) -> None:
                 "previous_revision": report.previous_revision,
                 "revision": report.revision,
                 "changed": report.changed,
+                "operator": closed_by,
             }
         )
         return
@@ -44,3 +61,5 @@ def init(app: App) -> None:
         )
     else:
         say(f"{report.database} is up to date: revision {report.revision}")
+    if closed_by is not None:
+        say(f"operator {closed_by} registered: the ledger is closed")

@@ -21,6 +21,7 @@ from seatledger.entrypoints.cli.demo import demo
 from seatledger.entrypoints.cli.errors import REFUSED, show_click_error, show_store_busy
 from seatledger.entrypoints.cli.invoice import invoice
 from seatledger.entrypoints.cli.notify import notify, remind
+from seatledger.entrypoints.cli.operator import audit, operator
 from seatledger.entrypoints.cli.org import org
 from seatledger.entrypoints.cli.seat import seat
 from seatledger.entrypoints.cli.seats import seats
@@ -66,6 +67,15 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
     metavar="NAME",
     help="Who is acting, recorded on every fact [env SEATLEDGER_ACTOR; default: your login name].",
 )
+@click.option(
+    "--idempotency-key",
+    metavar="KEY",
+    help="Do this write at most once: run again with the same KEY and arguments, it prints "
+    "the first result and changes nothing; with other arguments it is refused "
+    "(idempotency-key-reused). 1-200 printable ASCII characters, no spaces (e.g. a UUID). "
+    "Taken by every command that changes the ledger except bill run, remind and notify "
+    "deliver; refused by reads.",
+)
 @click.version_option(package_name="seatledger")
 @click.pass_context
 def cli(
@@ -75,6 +85,7 @@ def cli(
     as_json: bool,
     catalog: Path | None,
     actor: str | None,
+    idempotency_key: str | None,
 ) -> None:
     """seatledger: the full history of every seat, who pays for it on which date, and proof.
 
@@ -95,7 +106,7 @@ def cli(
         actor=actor if actor is not None else default_actor(),
         catalog=catalog,
     )
-    app = App(settings=settings, as_json=as_json, preset=preset)
+    app = App(settings=settings, as_json=as_json, preset=preset, idempotency_key=idempotency_key)
     ctx.obj = app
     ctx.call_on_close(app.close)
 
@@ -114,6 +125,8 @@ cli.add_command(bill)
 cli.add_command(invoice)
 cli.add_command(notify)
 cli.add_command(remind)
+cli.add_command(operator)
+cli.add_command(audit)
 
 
 def run(

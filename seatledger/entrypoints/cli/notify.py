@@ -54,7 +54,11 @@ def _summary(report: DeliveryReport) -> str:
 
 def _deliver(app: App, limit: int) -> DeliveryReport:
     channels = unwrap(notifiers(os.environ))
-    return use_cases.deliver_due(app.services(), channels, limit=limit, schedule=RetrySchedule())
+    return unwrap(
+        use_cases.deliver(
+            app.services(), channels, limit=limit, schedule=RetrySchedule(), actor=app.actor
+        )
+    )
 
 
 @click.group()
@@ -172,7 +176,7 @@ def remind(app: App, days_before: int, no_deliver: bool) -> None:
       seatledger --today 2025-10-28 remind --days-before 3
     """
     policy = unwrap(_policy(days_before))
-    report = unwrap(use_cases.remind(app.services(), policy))
+    report = unwrap(use_cases.remind(app.services(), policy, actor=app.actor))
     delivered = None if no_deliver else _deliver(app, 1000)
     if app.as_json:
         emit_json(

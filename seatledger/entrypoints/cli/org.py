@@ -7,10 +7,11 @@ from typing import Any
 
 import click
 
+from seatledger.adapters import result_codecs as codecs
 from seatledger.adapters.serialisation import to_json
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.services import contracts, notify, organisations, questions
-from seatledger.entrypoints.cli.app import App, pass_app
+from seatledger.entrypoints.cli.app import App, accepts_idempotency_key, pass_app
 from seatledger.entrypoints.cli.errors import unwrap
 from seatledger.entrypoints.cli.output import emit_json, print_table, say
 
@@ -27,6 +28,7 @@ def org() -> None:
     """
 
 
+@accepts_idempotency_key
 @org.command("add")
 @click.argument("org_id", metavar="ORG")
 @click.option("--name", required=True, help="The organisation's name, as on its invoices.")
@@ -59,10 +61,16 @@ def add(
       seatledger org add guests --name "Guest school" --no-billing-relationship
     """
     added = unwrap(
-        organisations.add_organisation(
-            app.services(), org_id, name, timezone, currency, billing_relationship
+        app.once(
+            "org.add",
+            {"org": org_id, "name": name, "timezone": timezone, "currency": currency,
+             "billing_relationship": billing_relationship, "actor": app.actor},
+            lambda s: organisations.add_organisation(
+                s, org_id, name, timezone, currency, billing_relationship, actor=app.actor
+            ),
+            codecs.ORGANISATION,
         )
-    )
+    )  # fmt: skip
     if app.as_json:
         emit_json(organisation_document(added))
         return
@@ -156,6 +164,7 @@ def organisation_document(organisation: Organisation) -> dict[str, Any]:
 WEBHOOK_SECRET_VARIABLE = "SEATLEDGER_WEBHOOK_SECRET"
 
 
+@accepts_idempotency_key
 @org.command("contact")
 @click.argument("org_id", metavar="ORG")
 @click.option("--email", "emails", multiple=True, metavar="ADDRESS", help="Replaces the list.")
@@ -189,14 +198,23 @@ def contact(
             "webhook secret", hide_input=True, confirmation_prompt=True, err=True, type=str
         )
     if emails or webhook_url is not None or secret is not None:
+        new_emails = list(emails) if emails else None
         found = unwrap(
-            notify.set_contact(
-                app.services(),
-                org_id,
-                emails=list(emails) if emails else None,
-                webhook_url=webhook_url,
-                webhook_secret=secret,
+            app.once(
+                "org.contact",
+                {"org": org_id, "emails": new_emails, "webhook_url": webhook_url,
+                 "webhook_secret": secret is not None, "actor": app.actor},
+                lambda s: notify.set_contact(
+                    s, org_id, emails=new_emails, webhook_url=webhook_url,
+                    webhook_secret=secret, actor=app.actor,
+                ),
+                codecs.CONTACT,
             )
+        )  # fmt: skip
+    elif app.idempotency_key is not None:
+        raise click.UsageError(
+            "--idempotency-key is not taken by 'org contact' without options: it only shows "
+            "the contact, so a key would do nothing"
         )
     else:
         found = unwrap(notify.get_contact(app.services(), org_id))

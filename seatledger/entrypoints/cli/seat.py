@@ -13,6 +13,7 @@ from returns.result import Result
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from seatledger.adapters import result_codecs as codecs
 from seatledger.adapters.csv_import import read_import_file
 from seatledger.adapters.serialisation import history_document, to_json
 from seatledger.domain.dates import iso_instant
@@ -20,7 +21,13 @@ from seatledger.domain.errors import LedgerError
 from seatledger.domain.seat import FactKind, SeatFact, SeatKind
 from seatledger.domain.services import imports, seats
 from seatledger.domain.services.seats import HistoryEntry
-from seatledger.entrypoints.cli.app import App, day_option, pass_app, required_day
+from seatledger.entrypoints.cli.app import (
+    App,
+    accepts_idempotency_key,
+    day_option,
+    pass_app,
+    required_day,
+)
 from seatledger.entrypoints.cli.errors import unwrap
 from seatledger.entrypoints.cli.output import (
     emit_json,
@@ -52,6 +59,7 @@ def kind_option(text: str | None) -> SeatKind | None:
     return None if text is None else unwrap(SeatKind.parse(text))
 
 
+@accepts_idempotency_key
 @seat.command()
 @click.argument("seat_id", metavar="SEAT")
 @click.option("--org", "org_id", required=True, metavar="ORG", help="The organisation that pays.")
@@ -79,19 +87,19 @@ def activate(
       seatledger seat activate s-002 --org xtra --kind student --addon library \\
           --on 2017-08-28 --reason "signed up on paper"
     """
+    day, seat_kind = day_option(on_text), kind_option(kind) or SeatKind.REGULAR
     fact = unwrap(
-        seats.activate(
-            app.services(),
-            seat_id,
-            org_id,
-            actor=app.actor,
-            on=day_option(on_text),
-            kind=kind_option(kind) or SeatKind.REGULAR,
-            holder=holder,
-            addons=addons,
-            reason=reason,
+        app.once(
+            "seat.activate",
+            {"seat": seat_id, "org": org_id, "actor": app.actor, "on": day, "kind": seat_kind,
+             "holder": holder, "addons": frozenset(addons), "reason": reason},
+            lambda s: seats.activate(
+                s, seat_id, org_id, actor=app.actor, on=day, kind=seat_kind, holder=holder,
+                addons=addons, reason=reason,
+            ),
+            codecs.SEAT_FACT,
         )
-    )
+    )  # fmt: skip
     report_fact(app, fact)
 
 
@@ -103,15 +111,19 @@ def _closing_command(
     @click.option("--reason", help=REASON_HELP)
     @pass_app
     def command(app: App, seat_id: str, on_text: str | None, reason: str | None) -> None:
+        day = day_option(on_text)
         fact = unwrap(
-            use_case(
-                app.services(), seat_id, actor=app.actor, on=day_option(on_text), reason=reason
+            app.once(
+                f"seat.{name}",
+                {"seat": seat_id, "actor": app.actor, "on": day, "reason": reason},
+                lambda s: use_case(s, seat_id, actor=app.actor, on=day, reason=reason),
+                codecs.SEAT_FACT,
             )
         )
         report_fact(app, fact)
 
     command.__doc__ = doc
-    return seat.command(name)(command)
+    return accepts_idempotency_key(seat.command(name)(command))
 
 
 deactivate = _closing_command(
@@ -140,6 +152,7 @@ complete = _closing_command(
 )
 
 
+@accepts_idempotency_key
 @seat.command()
 @click.argument("seat_id", metavar="SEAT")
 @click.option("--on", "on_text", metavar="DATE", help=ON_HELP)
@@ -172,21 +185,23 @@ def reactivate(
       seatledger seat reactivate s-001
       seatledger seat reactivate s-001 --kind regular --reason "qualified, now regular"
     """
+    day, seat_kind, new_addons = day_option(on_text), kind_option(kind), addons or None
     fact = unwrap(
-        seats.reactivate(
-            app.services(),
-            seat_id,
-            actor=app.actor,
-            on=day_option(on_text),
-            reason=reason,
-            kind=kind_option(kind),
-            holder=holder,
-            addons=addons or None,
+        app.once(
+            "seat.reactivate",
+            {"seat": seat_id, "actor": app.actor, "on": day, "reason": reason, "kind": seat_kind,
+             "holder": holder, "addons": None if new_addons is None else frozenset(new_addons)},
+            lambda s: seats.reactivate(
+                s, seat_id, actor=app.actor, on=day, reason=reason, kind=seat_kind,
+                holder=holder, addons=new_addons,
+            ),
+            codecs.SEAT_FACT,
         )
-    )
+    )  # fmt: skip
     report_fact(app, fact)
 
 
+@accepts_idempotency_key
 @seat.command()
 @click.argument("seat_id", metavar="SEAT")
 @click.argument("seq", metavar="FACT_SEQ", type=int)
@@ -204,14 +219,19 @@ def correct(app: App, seat_id: str, seq: int, on_text: str, reason: str | None) 
     Example:
       seatledger seat correct s-001 7 --on 2017-08-29 --reason "HR: left in August"
     """
+    day = required_day(on_text)
     fact = unwrap(
-        seats.correct(
-            app.services(), seat_id, seq, on=required_day(on_text), actor=app.actor, reason=reason
+        app.once(
+            "seat.correct",
+            {"seat": seat_id, "seq": seq, "on": day, "actor": app.actor, "reason": reason},
+            lambda s: seats.correct(s, seat_id, seq, on=day, actor=app.actor, reason=reason),
+            codecs.SEAT_FACT,
         )
     )
     report_fact(app, fact)
 
 
+@accepts_idempotency_key
 @seat.command()
 @click.argument("seat_id", metavar="SEAT")
 @click.argument("seq", metavar="FACT_SEQ", type=int)
@@ -224,7 +244,14 @@ def retract(app: App, seat_id: str, seq: int, reason: str | None) -> None:
     Example:
       seatledger seat retract s-001 9 --reason "deactivated by mistake"
     """
-    fact = unwrap(seats.retract(app.services(), seat_id, seq, actor=app.actor, reason=reason))
+    fact = unwrap(
+        app.once(
+            "seat.retract",
+            {"seat": seat_id, "seq": seq, "actor": app.actor, "reason": reason},
+            lambda s: seats.retract(s, seat_id, seq, actor=app.actor, reason=reason),
+            codecs.SEAT_FACT,
+        )
+    )
     report_fact(app, fact)
 
 
@@ -304,6 +331,7 @@ def _history_row(entry: HistoryEntry) -> tuple[object, ...]:
     )
 
 
+@accepts_idempotency_key
 @seat.command("import")
 @click.argument(
     "path", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -328,12 +356,18 @@ def import_(app: App, path: Path) -> None:
       s-001,xtra,2017-03-01,,regular,Ada Lovelace,library
       s-002,xtra,2017-03-01,2017-09-15,student,Alan Turing,
     """
-    services = app.services()
     with _progress(enabled=stderr_is_terminal()) as step:
         step(f"reading {path.name}")
         rows = unwrap(read_import_file(path))
         step(f"importing {len(rows)} seats")
-        summary = unwrap(imports.import_seats(services, rows, source=path.name, actor=app.actor))
+        summary = unwrap(
+            app.once(
+                "seat.import",
+                {"rows": rows, "source": path.name, "actor": app.actor},
+                lambda s: imports.import_seats(s, rows, source=path.name, actor=app.actor),
+                codecs.IMPORT_SUMMARY,
+            )
+        )
     if app.as_json:
         emit_json({"source": path.name, **to_json(summary)})
         return

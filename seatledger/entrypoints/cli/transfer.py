@@ -15,6 +15,7 @@ from typing import Protocol
 import click
 from returns.result import Result
 
+from seatledger.adapters import result_codecs as codecs
 from seatledger.adapters.serialisation import (
     request_view_document,
     to_json,
@@ -28,7 +29,7 @@ from seatledger.domain.services.context import Services
 from seatledger.domain.transfers import TransferRequest
 from seatledger.entrypoints.bootstrap import reference_rules
 from seatledger.entrypoints.cli.admin import PIN_NOTE
-from seatledger.entrypoints.cli.app import App, pass_app, read_pin
+from seatledger.entrypoints.cli.app import App, accepts_idempotency_key, pass_app, read_pin
 from seatledger.entrypoints.cli.errors import unwrap
 from seatledger.entrypoints.cli.output import emit_json, print_table, say
 
@@ -66,6 +67,7 @@ def transfer() -> None:
     """
 
 
+@accepts_idempotency_key
 @transfer.command("request")
 @click.argument("seat_id", metavar="SEAT")
 @click.option("--to", "to", required=True, metavar="ORG", help="The organisation asked to pay.")
@@ -90,12 +92,17 @@ def request(app: App, seat_id: str, to: str, expires_in: int | None, reason: str
       seatledger transfer request p-17 --to south
       seatledger --json transfer request p-17 --to south --expires-in 14 --reason "moved"
     """
-    services = app.services()
     made = unwrap(
-        transfers.request_transfer(
-            services, seat_id, to, actor=app.actor, expires_in_days=expires_in, reason=reason
+        app.once(
+            "transfer.request",
+            {"seat": seat_id, "to": to, "actor": app.actor, "expires_in_days": expires_in,
+             "reason": reason},
+            lambda s: transfers.request_transfer(
+                s, seat_id, to, actor=app.actor, expires_in_days=expires_in, reason=reason
+            ),
+            codecs.TRANSFER_REQUEST,
         )
-    )
+    )  # fmt: skip
     deadline = _deadline(app, made)
     if app.as_json:
         emit_json(transfer_document(made, deadline=deadline))
@@ -130,22 +137,21 @@ def _decision(name: str, use_case: DecisionUseCase, verb: str, doc: str) -> None
     @click.option("--reason", help=REASON_HELP)
     @pass_app
     def command(app: App, request_id: str, admin_id: str, reason: str | None) -> None:
-        pin = read_pin(f"PIN of admin {admin_id}")
+        pin, pins = read_pin(f"PIN of admin {admin_id}"), app.pins
         decided = unwrap(
-            use_case(
-                app.services(),
-                app.pins,
-                request_id,
-                admin=admin_id,
-                pin=pin,
-                actor=app.actor,
-                reason=reason,
+            app.once(
+                f"transfer.{name}",
+                {"request": request_id, "admin": admin_id, "actor": app.actor, "reason": reason},
+                lambda s: use_case(
+                    s, pins, request_id, admin=admin_id, pin=pin, actor=app.actor, reason=reason
+                ),
+                codecs.TRANSFER_REQUEST,
             )
         )
         report_decision(app, decided, verb)
 
     command.__doc__ = doc
-    transfer.command(name)(command)
+    accepts_idempotency_key(transfer.command(name)(command))
 
 
 def report_decision(app: App, decided: TransferRequest, verb: str) -> None:
@@ -195,6 +201,7 @@ _decision(
 )
 
 
+@accepts_idempotency_key
 @transfer.command("withdraw")
 @click.argument("request_id", metavar="REQUEST")
 @click.option("--reason", help=REASON_HELP)
@@ -206,7 +213,14 @@ def withdraw(app: App, request_id: str, reason: str | None) -> None:
     Example:
       seatledger transfer withdraw TR-42 --reason "sent by mistake"
     """
-    done = unwrap(transfers.withdraw(app.services(), request_id, actor=app.actor, reason=reason))
+    done = unwrap(
+        app.once(
+            "transfer.withdraw",
+            {"request": request_id, "actor": app.actor, "reason": reason},
+            lambda s: transfers.withdraw(s, request_id, actor=app.actor, reason=reason),
+            codecs.TRANSFER_REQUEST,
+        )
+    )
     report_decision(app, done, "withdrawn")
 
 
@@ -255,6 +269,7 @@ def list_(app: App, org_id: str | None, pending: bool) -> None:
     )
 
 
+@accepts_idempotency_key
 @transfer.command("expire")
 @pass_app
 def expire(app: App) -> None:
@@ -266,7 +281,14 @@ def expire(app: App) -> None:
     Example:
       seatledger transfer expire
     """
-    expired = unwrap(transfers.expire_due(app.services(), actor=app.actor))
+    expired = unwrap(
+        app.once(
+            "transfer.expire",
+            {"actor": app.actor},
+            lambda s: transfers.expire_due(s, actor=app.actor),
+            codecs.TRANSFER_REQUESTS,
+        )
+    )
     if app.as_json:
         emit_json({"expired": [transfer_document(r, status="expired") for r in expired]})
         return
@@ -278,6 +300,7 @@ def expire(app: App) -> None:
         say(f"{req.id} expired (not decided by {when}): seat {req.seat} stays with {req.sender}")
 
 
+@accepts_idempotency_key
 @click.command()
 @click.argument("seat_id", metavar="SEAT")
 @click.option("--by", "by", required=True, metavar="ORG", help="The organisation taking over.")
@@ -302,12 +325,17 @@ def takeover(app: App, seat_id: str, by: str, admin_id: str, reason: str | None)
       seatledger takeover p-17 --by south --admin sam --reason "joined South Clinic"
     """
     pin = read_pin(f"PIN of admin {admin_id} of {by}")
+    pins = app.pins
     fact = unwrap(
-        transfers.take_over(
-            app.services(), app.pins, seat_id, by, admin=admin_id, pin=pin, actor=app.actor,
-            reason=reason,
+        app.once(
+            "takeover",
+            {"seat": seat_id, "by": by, "admin": admin_id, "actor": app.actor, "reason": reason},
+            lambda s: transfers.take_over(
+                s, pins, seat_id, by, admin=admin_id, pin=pin, actor=app.actor, reason=reason
+            ),
+            codecs.SEAT_FACT,
         )
-    )  # fmt: skip
+    )
     if app.as_json:
         emit_json(to_json(fact))
         return

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
+from seatledger.adapters import result_codecs as codecs
 from seatledger.adapters.serialisation import to_json
 from seatledger.domain.dates import iso_instant
 from seatledger.domain.errors import InvalidQuantity
 from seatledger.domain.services import contracts
-from seatledger.entrypoints.cli.app import App, day_option, pass_app
+from seatledger.entrypoints.cli.app import App, accepts_idempotency_key, day_option, pass_app
 from seatledger.entrypoints.cli.errors import refuse, unwrap
 from seatledger.entrypoints.cli.output import emit_json, say
 
@@ -24,6 +25,7 @@ def usage() -> None:
     """
 
 
+@accepts_idempotency_key
 @usage.command("record")
 @click.argument("org_id", metavar="ORG")
 @click.argument("kind", metavar="KIND")
@@ -45,15 +47,15 @@ def record(app: App, org_id: str, kind: str, quantity_text: str, on_text: str | 
     cleaned = quantity_text.strip()
     if not cleaned.isascii() or not cleaned.isdigit():
         refuse(InvalidQuantity(quantity_text))
+    catalog, quantity, day = app.catalog(), int(cleaned), day_option(on_text)
     recorded = unwrap(
-        contracts.record_usage(
-            app.services(),
-            app.catalog(),
-            org_id,
-            kind,
-            quantity=int(cleaned),
-            on=day_option(on_text),
-            actor=app.actor,
+        app.once(
+            "usage.record",
+            {"org": org_id, "kind": kind, "quantity": quantity, "on": day, "actor": app.actor},
+            lambda s: contracts.record_usage(
+                s, catalog, org_id, kind, quantity=quantity, on=day, actor=app.actor
+            ),
+            codecs.USAGE_RECORD,
         )
     )
     if app.as_json:
