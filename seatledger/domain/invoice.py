@@ -131,8 +131,27 @@ def invoice_id(org: OrgId, period: Period) -> str:
     return f"INV-{period}-{org}"
 
 
+def _seat_text(row: SeatRow) -> dict[str, object]:
+    """``_text`` of one evidence seat, spelled out: an invoice hashes thousands of them."""
+    until = row.billed_until
+    off = row.deactivated_on
+    return {
+        "seat": row.seat,
+        "holder": row.holder,
+        "kind": row.kind.value,
+        "activated_on": row.activated_on.isoformat(),
+        "deactivated_on": off.isoformat() if off is not None else None,
+        "paying_org": row.paying_org,
+        "billed_from": row.billed_from.isoformat(),
+        "billed_until": until.isoformat() if until is not None else None,
+        "addons": sorted(row.addons),
+    }
+
+
 def _text(value: object) -> object:
     """A value in canonical form: text for decimals, dates and instants; sorted collections."""
+    if type(value) is SeatRow:
+        return _seat_text(value)
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, datetime):

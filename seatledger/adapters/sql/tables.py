@@ -49,6 +49,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -188,6 +189,23 @@ billing_spans = Table(
     Column("known_until", UtcMicroseconds(), nullable=True),
     Index("ix_billing_spans_org_id_start_on", "org_id", "start_on", "known_from", "known_until"),
     Index("ix_billing_spans_seat_id_known_until", "seat_id", "known_until"),
+    # The spans known now, covering "billable on a date" as known now (migration 0007, which
+    # makes it partial on PostgreSQL too: naming ``postgresql_where`` here would import the
+    # PostgreSQL dialect into every SQLite process, and the schema is only built by migrations).
+    Index(
+        "ix_billing_spans_current",
+        "org_id",
+        "start_on",
+        "end_on",
+        "seat_id",
+        "holder",
+        "seat_kind",
+        "activated_on",
+        "deactivated_on",
+        "addons",
+        "known_until",
+        sqlite_where=text("known_until IS NULL"),
+    ),
 )
 
 admins = Table(

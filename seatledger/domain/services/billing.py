@@ -1,7 +1,7 @@
 """The billing run, and the proof side: show, explain, verify, evidence.
 
-A run bills one period for every organisation (or one), each in its own
-transaction, so a long run keeps what it has done. It is idempotent: an
+A run bills one period for every organisation (or one), in batches of
+organisations, one transaction each, so a long run keeps what it has done. It is idempotent: an
 invoice is unique per organisation, period and kind, and a second run finds
 it and issues nothing. A dry run computes the same invoices as a forecast
 and stores nothing.
@@ -60,6 +60,9 @@ from seatledger.domain.usage import UsageRecord
 
 RULES = InvoiceRules()
 CLOSING = ClosingRule()
+# Organisations billed per write transaction: fewer commits and set-based reads, while a
+# batch stays short enough (about a second) for a racing worker's wait for the write lock.
+BATCH_ORGS = 100
 
 
 class Outcome(enum.Enum):
@@ -151,6 +154,21 @@ class ChangeLog(Protocol):
     """
 
     def changed_since(self, org: OrgId, instant: datetime) -> bool: ...
+
+
+@runtime_checkable
+class BillingPrefetch(Protocol):
+    """A store that can read a batch of organisations' billing inputs set-based.
+
+    Optional (the SQL store has it, the in-memory reference store does not):
+    ``prefetch_billing(orgs, period)`` reads, in a few queries for the whole
+    batch, what billing those organisations will ask the store inside the
+    current transaction (their contracts, their invoices, the head); the
+    store's own methods then answer from what it read, and its writes keep
+    it current. The answers are the same as without it.
+    """
+
+    def prefetch_billing(self, orgs: Sequence[OrgId], period: Period) -> None: ...
 
 
 def _unchanged_since(store: Store, org: OrgId, cut: datetime | None) -> bool:
@@ -302,7 +320,9 @@ def bill_run(
 ) -> Result[RunReport, LedgerError]:
     """Bill ``period`` for every organisation, or only ``org``.
 
-    Each organisation is billed in its own write transaction. With ``org``,
+    Organisations are billed in batches of ``BATCH_ORGS``, each batch in one
+    write transaction (one commit; each invoice is whole, and a crash loses
+    at most the batch, which the next run bills again). With ``org``,
     a refusal (no subscription, reference date not reached) is the result;
     for all organisations such cases are reported per organisation.
 
@@ -310,6 +330,7 @@ def bill_run(
     is ``k``, so n workers (processes or hosts) share a run. Workers may
     also overlap (two unsharded runs at once): each organisation's check
     for an existing invoice and its insert happen in one write transaction
+    (its batch's)
     under the store's write lock, so the one that comes second reports
     "already issued"; the unique constraint (org, period, kind) is the last
     guard.
@@ -331,27 +352,40 @@ def bill_run(
     if shard is not None:
         targets = [o for o in targets if shard_of(o.id, shard[1]) == shard[0]]
     outcomes: list[OrgOutcome] = []
-    for done, organisation in enumerate(targets, start=1):
+    for first in range(0, len(targets), BATCH_ORGS):
+        batch = targets[first : first + BATCH_ORGS]
+        billed: list[OrgOutcome] = []
+        refusal: LedgerError | None = None
         with services.uow.transaction(write=not dry_run) as store:
-            result = bill_organisation(
-                services, store, catalog, organisation, period,
-                dry_run=dry_run, explicit=org is not None,
-            )  # fmt: skip
-            if isinstance(result, Failure):
-                return Failure(result.failure())
-            outcome = result.unwrap()
-            if outcome.outcome is Outcome.ISSUED:
-                issued = outcome.invoice
-                assert issued is not None
-                assert issued.issued_at is not None
-                record(
-                    store, issued.issued_at, actor, allowed.unwrap(), Action.INVOICE_ISSUE,
-                    org=issued.org, subject=issued.id,
-                    text=f"{issued.period} total {issued.total} {issued.currency}",
+            if isinstance(store, BillingPrefetch):
+                store.prefetch_billing([o.id for o in batch], period)
+            for organisation in batch:
+                result = bill_organisation(
+                    services, store, catalog, organisation, period,
+                    dry_run=dry_run, explicit=org is not None,
                 )  # fmt: skip
+                if isinstance(result, Failure):
+                    refusal = result.failure()
+                    break
+                outcome = result.unwrap()
+                if outcome.outcome is Outcome.ISSUED:
+                    issued = outcome.invoice
+                    assert issued is not None
+                    assert issued.issued_at is not None
+                    record(
+                        store, issued.issued_at, actor, allowed.unwrap(), Action.INVOICE_ISSUE,
+                        org=issued.org, subject=issued.id,
+                        text=f"{issued.period} total {issued.total} {issued.currency}",
+                    )  # fmt: skip
+                billed.append(outcome)
+            # The invoices issued before a refusal are kept, as they were one by one.
+            if any(o.outcome is Outcome.ISSUED for o in billed):
                 services.uow.commit()
-        outcomes.append(outcome)
-        progress(done, len(targets), organisation.id)
+        for outcome in billed:
+            outcomes.append(outcome)
+            progress(len(outcomes), len(targets), outcome.org)
+        if refusal is not None:
+            return Failure(refusal)
     return Success(RunReport(period, dry_run, tuple(outcomes)))
 
 
