@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -217,3 +218,21 @@ def run_workers(
         worker.join(timeout=60)
         assert worker.exitcode == 0, f"worker exited with {worker.exitcode}"
     return collected
+
+
+def copy_db(template: Path, target: Path) -> Path:
+    """A copy of a SQLite ledger with its WAL, so each crash round starts from the same state."""
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{template}{suffix}")
+        if source.exists():
+            shutil.copy(source, f"{target}{suffix}")
+    return target
+
+
+def check_database(db: Path) -> None:
+    """After a kill: SQLite's integrity check, the ledger head, and every invoice verifies."""
+    assert integrity_check(db) == "ok"
+    shot = snapshot(db)
+    assert shot.head_seq == shot.max_seq, shot
+    checked = Cli(db).json("invoice", "verify", "--all")
+    assert checked["failed"] == [], checked

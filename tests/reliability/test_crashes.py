@@ -29,7 +29,6 @@ import contextlib
 import json
 import os
 import random
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -42,8 +41,9 @@ import pytest
 from reliability_support import (
     Cli,
     billable_orgs,
+    check_database,
     cli_argv,
-    integrity_check,
+    copy_db,
     process_env,
     snapshot,
     write_import,
@@ -54,14 +54,6 @@ SEED = int(os.environ.get("SEATLEDGER_CRASH_SEED", "20251123"))
 IMPORT_ROWS = int(os.environ.get("SEATLEDGER_CRASH_IMPORT_ROWS", "3000"))
 BILLED_ORGS = 60
 DRIVER = Path(__file__).with_name("crash_driver.py")
-
-
-def copy_db(template: Path, target: Path) -> Path:
-    for suffix in ("", "-wal", "-shm"):
-        source = Path(f"{template}{suffix}")
-        if source.exists():
-            shutil.copy(source, f"{target}{suffix}")
-    return target
 
 
 def timed(argv: list[str], db: Path) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -93,14 +85,6 @@ def kill_after(argv: list[str], db: Path, delay: float) -> tuple[int | None, str
         process.send_signal(signal.SIGKILL)
         out, _ = process.communicate()
         return None, out
-
-
-def check_database(db: Path) -> None:
-    assert integrity_check(db) == "ok"
-    shot = snapshot(db)
-    assert shot.head_seq == shot.max_seq, shot
-    checked = Cli(db).json("invoice", "verify", "--all")
-    assert checked["failed"] == [], checked
 
 
 def startup(db: Path) -> float:
