@@ -349,15 +349,18 @@ def main() -> None:
         results["billable_on"] = bench_billable(engine, on)
 
     if "c" not in skip:
-        clock = generate.clock_after(params).isoformat()
+        after = generate.clock_after(params)
         billing_url = fresh_billing_copy(url, engine)
         billing_engine = make_engine(billing_url)
         previous = generate.month(params.months - 2)
-        for label, period in (("first_run", previous), ("second_run", last)):
+        for hour, (label, period) in enumerate((("first_run", previous), ("second_run", last))):
             if label == "second_run" and "c2" in skip:
                 continue
             print(f"(c) billing run {period} …", file=sys.stderr)
             f_s, f_orgs, f_seats = floor(billing_engine, period.last_day)
+            # Each run an hour after the one before: issuing moves the ledger's recorded
+            # instant on, so a run cannot start before the previous one's last invoice.
+            clock = (after + timedelta(hours=hour)).isoformat()
             run = in_child(billing_child, billing_url, str(period), clock)
             run.update(
                 period=str(period),
