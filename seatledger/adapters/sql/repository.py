@@ -1149,9 +1149,8 @@ class SqlLedger:
         )
 
     def add_audit(self, entries: Sequence[AuditEntry]) -> None:
-        rows = [audit_row(e) for e in entries]
-        for chunk in chunks(rows):
-            self.conn.execute(insert(audit_log), chunk)
+        # One compiled INSERT for every entry (an import writes one per fact).
+        _bulk_insert(self.conn, audit_log, [audit_row(e) for e in entries])
 
     def audit(self, chosen: AuditFilter) -> Sequence[AuditEntry]:
         where: list[ColumnElement[bool]] = []
