@@ -1,7 +1,9 @@
 """The SQL adapter's shortcuts give exactly what the general path gives.
 
 ``direct_spans`` (spans of a new seat's simplest histories, without a fold)
-equals ``fold_spans``; ``changed_since`` is True exactly when something
+equals ``fold_spans``; the rows SQLite gets in their stored form
+(``fact_values``, ``span_values``, ``audit_values``) are what the columns'
+bind processors make of the general rows; ``changed_since`` is True exactly when something
 recorded after an instant touches an organisation's spans or usage.
 """
 
@@ -10,10 +12,28 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Table
+from sqlalchemy.dialects import sqlite
 
 from seatledger.adapters.sql import SqlUnitOfWork
-from seatledger.adapters.sql.repository import direct_spans, fold_spans
+from seatledger.adapters.sql.repository import (
+    _AUDIT_KEYS,
+    _FACT_KEYS,
+    _SPAN_KEYS,
+    _Micros,
+    _sqlite_insert,
+    audit_row,
+    audit_values,
+    direct_spans,
+    fact_row,
+    fact_values,
+    fold_spans,
+    span_row,
+    span_values,
+)
+from seatledger.adapters.sql.tables import audit_log, billing_spans, seat_facts
+from seatledger.domain.audit import AuditEntry
+from seatledger.domain.authorisation import Action, Role
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.ports import LedgerHead
@@ -46,6 +66,43 @@ OPEN = {"org": NORTH, "holder": "Ann", "seat_kind": SeatKind.STUDENT, "addons": 
 )  # fmt: skip
 def test_direct_spans_equal_the_fold(facts: list[SeatFact]) -> None:
     assert direct_spans(facts) == fold_spans(SEAT, facts, T)
+
+
+def processed(table: Table, row: dict[str, object]) -> tuple[object, ...]:
+    """A general row as the columns' SQLite bind processors store it, in the row's key order."""
+    _, processors = _sqlite_insert(table, tuple(row), sqlite.dialect())
+    values = list(row.values())
+    for i, proc in processors:
+        values[i] = proc(values[i])
+    return tuple(values)
+
+
+def test_sqlite_stored_forms_equal_the_processed_rows() -> None:
+    micros = _Micros()
+    facts = [
+        fact(1, FactKind.ACTIVATED, date(2026, 1, 5), reason="imported", **OPEN),
+        fact(2, FactKind.DEACTIVATED, date(2026, 2, 1), supersedes=1),
+        fact(3, FactKind.TRANSFER_REQUESTED, date(2026, 2, 2), org=SOUTH, from_org=NORTH,
+             request="r1", expires_on=date(2026, 3, 1)),
+    ]  # fmt: skip
+    for f in facts:
+        assert tuple(fact_row(f)) == _FACT_KEYS
+        assert fact_values(f, micros) == processed(seat_facts, fact_row(f))
+    closed = [facts[0], fact(2, FactKind.DEACTIVATED, date(2026, 2, 1))]
+    spans = fold_spans(SEAT, closed, T) + fold_spans(SEAT, facts[:1], T)
+    assert spans
+    for span in spans:
+        assert tuple(span_row(SEAT, span, T)) == _SPAN_KEYS
+        assert span_values(SEAT, span, micros[T]) == processed(
+            billing_spans, span_row(SEAT, span, T)
+        )
+    entry = AuditEntry(
+        recorded_at=T + timedelta(hours=1), actor="jean", role=Role.OPERATOR,
+        action=Action.SEAT_IMPORT, org=NORTH, other_org=None, seat=SEAT,
+        subject="fact #1", summary="activated",
+    )  # fmt: skip
+    assert tuple(audit_row(entry)) == _AUDIT_KEYS
+    assert audit_values(entry, micros) == processed(audit_log, audit_row(entry))
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """Engines: SQLite tuned for one embedded writer at a time, or PostgreSQL.
 
-SQLite connections run in WAL mode with foreign keys on and a busy timeout.
+SQLite connections run in WAL mode with foreign keys on, a busy timeout and
+a page cache of up to ``CACHE_MIB`` MiB (allocated only as pages are used).
 pysqlite's own transaction handling is switched off (the SQLAlchemy
 "serializable isolation / savepoints" recipe) and the ``begin`` event emits
 the BEGIN itself: ``BEGIN IMMEDIATE`` for a connection carrying the
@@ -19,6 +20,11 @@ from sqlalchemy.engine import URL, Connection
 # The execution option that marks a write transaction (see ``begin_write``).
 WRITE_OPTION = "seatledger_write"
 BUSY_TIMEOUT_SECONDS = 10.0
+# SQLite's page cache per connection (its default is 2 MiB). A bulk import adds
+# index entries all over ``billing_spans``' three indexes: with the default cache
+# the transaction keeps spilling dirty pages to the WAL and reading them back,
+# which made inserting 100,000 spans take about twice as long.
+CACHE_MIB = 64
 
 
 def parse_url(url: str) -> URL:
@@ -48,6 +54,7 @@ def _sqlite_engine(url: URL) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            cursor.execute(f"PRAGMA cache_size=-{CACHE_MIB * 1024}")
         finally:
             cursor.close()
 

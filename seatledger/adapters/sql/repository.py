@@ -54,6 +54,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.types import TypeDecorator
 
@@ -74,6 +75,7 @@ from seatledger.adapters.sql.tables import (
     organisations,
     outbox,
     seat_facts,
+    to_micros,
     usage_records,
 )
 from seatledger.domain import queries
@@ -153,6 +155,58 @@ def _sqlite_insert(
     return str(insert(table).compile(dialect=dialect, column_keys=list(keys))), processors
 
 
+def _insert_values(
+    conn: Connection,
+    table: Table,
+    keys: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...] | dict[str, Any]],
+) -> None:
+    """SQLite: one compiled INSERT of ``keys`` for rows already in their stored form.
+
+    A tuple is taken as the stored values, in ``keys`` order (built by
+    ``fact_values``, ``span_values``, ``audit_values``: the same values the
+    columns' bind processors would give); a dict (a row of ``span_row``'s
+    kind) still goes through the processors.
+    """
+    if not rows:
+        return
+    sql, processors = _sqlite_insert(table, keys, conn.dialect)
+    values = itemgetter(*keys)
+    params: list[tuple[Any, ...]] = []
+    for row in rows:
+        if type(row) is tuple:
+            params.append(row)
+            continue
+        value = list(values(row))
+        for i, proc in processors:
+            value[i] = proc(value[i])
+        params.append(tuple(value))
+    conn.exec_driver_sql(sql, params)
+
+
+class _Micros(dict[datetime, int]):
+    """Instants as stored (``to_micros``), each distinct instant converted once."""
+
+    def __missing__(self, instant: datetime) -> int:
+        micros = self[instant] = to_micros(instant)
+        return micros
+
+
+def _date_text(value: date) -> str:
+    """A date as SQLite stores it (SQLAlchemy's ``%Y-%m-%d``: ``isoformat`` for a date)."""
+    if type(value) is date:
+        return value.isoformat()
+    return _sqlite_date(value)  # type: ignore[no-any-return]
+
+
+def _sqlite_date(value: Any) -> Any:
+    """SQLAlchemy's own SQLite DATE processor (for anything but a plain ``date``)."""
+    dialect = sqlite.dialect()
+    processor = Date().dialect_impl(dialect).bind_processor(dialect)
+    assert processor is not None
+    return processor(value)
+
+
 def _copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """PostgreSQL: ``COPY … FROM STDIN`` through psycopg 3, in the connection's transaction.
 
@@ -215,6 +269,48 @@ def fact_row(fact: SeatFact) -> dict[str, Any]:
         "request": fact.request,
         "expires_on": fact.expires_on,
     }
+
+
+_FACT_KEYS = (
+    "seq",
+    "seat_id",
+    "kind",
+    "effective_on",
+    "recorded_at",
+    "actor",
+    "reason",
+    "org_id",
+    "from_org_id",
+    "holder",
+    "seat_kind",
+    "addons",
+    "supersedes",
+    "request",
+    "expires_on",
+)
+_KIND_TEXT = {k: k.value for k in FactKind}
+_SEAT_KIND_TEXT = {k: k.value for k in SeatKind}
+
+
+def fact_values(fact: SeatFact, micros: _Micros) -> tuple[Any, ...]:
+    """``fact_row`` as SQLite stores it, in ``_FACT_KEYS`` order."""
+    return (
+        fact.seq,
+        fact.seat,
+        _KIND_TEXT[fact.kind],
+        _date_text(fact.effective_on),
+        micros[fact.recorded_at],
+        fact.actor,
+        fact.reason,
+        fact.org,
+        fact.from_org,
+        fact.holder,
+        _SEAT_KIND_TEXT[fact.seat_kind] if fact.seat_kind is not None else None,
+        addons_text(fact.addons),
+        fact.supersedes,
+        fact.request,
+        _date_text(fact.expires_on) if fact.expires_on is not None else None,
+    )
 
 
 def fact_of(m: RowMapping) -> SeatFact:
@@ -280,6 +376,40 @@ def span_row(seat: SeatId, span: BillingSpan, known_from: datetime) -> dict[str,
         "known_from": known_from,
         "known_until": None,
     }
+
+
+_SPAN_KEYS = (
+    "seat_id",
+    "org_id",
+    "start_on",
+    "end_on",
+    "activated_on",
+    "deactivated_on",
+    "ended_by",
+    "holder",
+    "seat_kind",
+    "addons",
+    "known_from",
+    "known_until",
+)
+
+
+def span_values(seat: SeatId, span: BillingSpan, known_from: int) -> tuple[Any, ...]:
+    """``span_row`` as SQLite stores it, in ``_SPAN_KEYS`` order (``known_from`` in micros)."""
+    return (
+        seat,
+        span.org,
+        _date_text(span.start),
+        _date_text(span.end) if span.end is not None else None,
+        _date_text(span.activated_on),
+        _date_text(span.deactivated_on) if span.deactivated_on is not None else None,
+        _KIND_TEXT[span.ended_by] if span.ended_by is not None else None,
+        span.holder,
+        _SEAT_KIND_TEXT[span.seat_kind],
+        addons_text(span.addons),
+        known_from,
+        None,
+    )
 
 
 def span_of(m: RowMapping) -> BillingSpan:
@@ -593,6 +723,8 @@ class SqlLedger:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._postgres = conn.dialect.name == "postgresql"
+        self._sqlite = conn.dialect.name == "sqlite"
+        self._micros = _Micros()
         # SQLite binds each IN value separately (a limit on their number); PostgreSQL
         # takes one array parameter of any length.
         self._chunk = 10_000 if self._postgres else CHUNK
@@ -689,6 +821,17 @@ class SqlLedger:
 
     def existing_seats(self, seats: Collection[SeatId]) -> set[SeatId]:
         found: set[SeatId] = set()
+        if self._sqlite:
+            # The driver's own statement (an import asks for every one of its seats,
+            # twice): building SQLAlchemy's expanding IN cost more than the query.
+            for batch in chunks(sorted(set(seats)), self._chunk):
+                marks = ",".join("?" * len(batch))
+                rows = self.conn.exec_driver_sql(
+                    f"SELECT DISTINCT seat_id FROM seat_facts WHERE seat_id IN ({marks})",
+                    tuple(batch),
+                )
+                found.update(SeatId(r[0]) for r in rows)
+            return found
         for batch in chunks(sorted(set(seats)), self._chunk):
             rows = self.conn.execute(
                 select(seat_facts.c.seat_id)
@@ -705,7 +848,13 @@ class SqlLedger:
         if facts:
             affected = list(dict.fromkeys(f.seat for f in facts))
             stored = self.existing_seats(affected)
-            _bulk_insert(self.conn, seat_facts, [fact_row(f) for f in facts])
+            if self._sqlite:
+                micros = self._micros
+                _insert_values(
+                    self.conn, seat_facts, _FACT_KEYS, [fact_values(f, micros) for f in facts]
+                )
+            else:
+                _bulk_insert(self.conn, seat_facts, [fact_row(f) for f in facts])
             self._project(facts, affected, stored)
         self._move_head(head)
 
@@ -735,6 +884,9 @@ class SqlLedger:
                 current[SeatId(r.seat_id)][stored_span_key(r._mapping)] = int(r.id)
 
         inserts: list[dict[str, Any]] = []
+        # SQLite: the rows in their stored form (tuples), or replay's dicts, in order.
+        ordered: list[tuple[Any, ...] | dict[str, Any]] = []
+        micros = self._micros
         closes: dict[datetime, list[int]] = defaultdict(list)
         for seat in affected:
             facts = history[seat] if seat in stored else new_by_seat[seat]
@@ -744,9 +896,16 @@ class SqlLedger:
                 spans = direct_spans(facts)
                 if spans is None:
                     spans = fold_spans(seat, facts, instants[0])
-                inserts.extend(span_row(seat, s, instants[0]) for s in spans)
+                if self._sqlite:
+                    known_from = micros[instants[0]]
+                    ordered.extend(span_values(seat, s, known_from) for s in spans)
+                else:
+                    inserts.extend(span_row(seat, s, instants[0]) for s in spans)
                 continue
+            start = len(inserts)
             replay(seat, facts, instants, current.get(seat, {}), closes, inserts)
+            if self._sqlite:
+                ordered.extend(inserts[start:])
         for at, ids in closes.items():
             for id_batch in chunks(ids, self._chunk):
                 self.conn.execute(
@@ -754,7 +913,10 @@ class SqlLedger:
                     .where(self._among(billing_spans.c.id, id_batch))
                     .values(known_until=at)
                 )
-        _bulk_insert(self.conn, billing_spans, inserts)
+        if self._sqlite:
+            _insert_values(self.conn, billing_spans, _SPAN_KEYS, ordered)
+        else:
+            _bulk_insert(self.conn, billing_spans, inserts)
 
     def rebuild_projection(self) -> int:
         """Recompute ``billing_spans`` from the facts alone; returns the number of rows.
@@ -1149,9 +1311,14 @@ class SqlLedger:
         )
 
     def add_audit(self, entries: Sequence[AuditEntry]) -> None:
-        rows = [audit_row(e) for e in entries]
-        for chunk in chunks(rows):
-            self.conn.execute(insert(audit_log), chunk)
+        # One compiled INSERT for every entry (an import writes one per fact).
+        if self._sqlite:
+            micros = self._micros
+            _insert_values(
+                self.conn, audit_log, _AUDIT_KEYS, [audit_values(e, micros) for e in entries]
+            )
+        else:
+            _bulk_insert(self.conn, audit_log, [audit_row(e) for e in entries])
 
     def audit(self, chosen: AuditFilter) -> Sequence[AuditEntry]:
         where: list[ColumnElement[bool]] = []
@@ -1181,6 +1348,36 @@ def audit_row(entry: AuditEntry) -> dict[str, Any]:
         "subject": entry.subject,
         "summary": entry.summary,
     }
+
+
+_AUDIT_KEYS = (
+    "recorded_at",
+    "actor",
+    "role",
+    "action",
+    "org_id",
+    "other_org_id",
+    "seat_id",
+    "subject",
+    "summary",
+)
+_ROLE_TEXT = {r: r.value for r in Role}
+_ACTION_TEXT = {a: a.value for a in Action}
+
+
+def audit_values(entry: AuditEntry, micros: _Micros) -> tuple[Any, ...]:
+    """``audit_row`` as SQLite stores it, in ``_AUDIT_KEYS`` order."""
+    return (
+        micros[entry.recorded_at],
+        entry.actor,
+        _ROLE_TEXT[entry.role],
+        _ACTION_TEXT[entry.action],
+        entry.org,
+        entry.other_org,
+        entry.seat,
+        entry.subject,
+        entry.summary,
+    )
 
 
 def audit_of(m: RowMapping) -> AuditEntry:

@@ -13,10 +13,10 @@ from seatledger.domain.errors import ImportRejected, LedgerError, RowProblem
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.recording import assign_recorded_at
-from seatledger.domain.seat import FactKind, SeatKind
+from seatledger.domain.seat import FactKind, SeatFact, SeatKind
 from seatledger.domain.services.access import POLICY, fact_entry, standing
 from seatledger.domain.services.context import Services
-from seatledger.domain.services.seats import check_actor_and_reason, draft, stamp
+from seatledger.domain.services.seats import check_actor_and_reason
 
 
 @frozen
@@ -117,14 +117,21 @@ def import_seats(
         recorded = assign_recorded_at(services.clock, head)
         if isinstance(recorded, Failure):
             return Failure(recorded.failure())
-        drafts = []
+        # The facts numbered after the head and stamped with the import's one instant,
+        # built directly (what ``stamp(draft(...))`` gives, without a copy per fact).
+        at = recorded.unwrap()
+        seq = head.last_seq
+        facts: list[SeatFact] = []
         for row in rows:
-            drafts.append(
-                draft(
-                    row.seat,
-                    FactKind.ACTIVATED,
-                    row.activated_on,
-                    who,
+            seq += 1
+            facts.append(
+                SeatFact(
+                    seq=seq,
+                    seat=row.seat,
+                    kind=FactKind.ACTIVATED,
+                    effective_on=row.activated_on,
+                    recorded_at=at,
+                    actor=who,
                     reason=why,
                     org=row.org,
                     holder=row.holder,
@@ -133,11 +140,19 @@ def import_seats(
                 )
             )
             if row.deactivated_on is not None:
-                drafts.append(
-                    draft(row.seat, FactKind.DEACTIVATED, row.deactivated_on, who, reason=why)
+                seq += 1
+                facts.append(
+                    SeatFact(
+                        seq=seq,
+                        seat=row.seat,
+                        kind=FactKind.DEACTIVATED,
+                        effective_on=row.deactivated_on,
+                        recorded_at=at,
+                        actor=who,
+                        reason=why,
+                    )
                 )
-        facts = stamp(drafts, head, recorded.unwrap())
-        ledger.append(facts, LedgerHead(facts[-1].seq, recorded.unwrap()))
+        ledger.append(facts, LedgerHead(facts[-1].seq, at))
         role = allowed.unwrap()
         payer = {row.seat: row.org for row in rows}
         ledger.add_audit(
