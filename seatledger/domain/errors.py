@@ -10,7 +10,7 @@ one place each.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import ClassVar
 
 from attrs import frozen
@@ -728,14 +728,15 @@ class ReferenceDateNotReached(LedgerError):
     period: str
     reference_date: date
     today: date
+    closes_at: datetime
 
     @property
     def message(self) -> str:
-        after = self.reference_date + timedelta(days=1)
         return (
             f"{self.org!r} is counted for {self.period} on {self.reference_date.isoformat()}, "
             f"which has not ended in every time zone yet (today is {self.today.isoformat()}): "
-            f"it can be billed from {after.isoformat()} 12:00 UTC; use --dry-run to forecast"
+            f"it can be billed from {self.closes_at:%Y-%m-%d %H:%M} UTC; use --dry-run to "
+            "forecast"
         )
 
 

@@ -789,10 +789,7 @@ class SqlLedger:
                 created_at=recorded_at,
             )
         )
-        self._head = None
-        self.conn.execute(
-            update(ledger_head).where(ledger_head.c.id == 1).values(last_recorded_at=recorded_at)
-        )
+        self._move_recorded_at(recorded_at)
 
     def get_organisation(self, org: OrgId) -> Organisation | None:
         row = self.conn.execute(select(organisations).where(organisations.c.id == org)).first()
@@ -1116,6 +1113,14 @@ class SqlLedger:
         return [fact_of(r._mapping) for r in rows]
 
     # --- contracts and usage ------------------------------------------------------------
+    def _move_recorded_at(self, instant: datetime) -> None:
+        """The head's recorded instant moves on, with no new fact (an organisation, an invoice)."""
+        self.conn.execute(
+            update(ledger_head).where(ledger_head.c.id == 1).values(last_recorded_at=instant)
+        )
+        if self._head is not None:
+            self._head = LedgerHead(self._head.last_seq, instant)
+
     def _move_head(self, head: LedgerHead) -> None:
         self._head = None
         self.conn.execute(
@@ -1168,13 +1173,7 @@ class SqlLedger:
             self._invoice_ids[invoice.id] = invoice.org
         if invoice.issued_at is not None:
             # Issuing is recorded: nothing dated before it can be recorded after it.
-            self.conn.execute(
-                update(ledger_head)
-                .where(ledger_head.c.id == 1)
-                .values(last_recorded_at=invoice.issued_at)
-            )
-            if self._head is not None:
-                self._head = LedgerHead(self._head.last_seq, invoice.issued_at)
+            self._move_recorded_at(invoice.issued_at)
 
     def get_invoice(self, invoice: str) -> Invoice | None:
         org = self._invoice_ids.get(invoice)

@@ -247,7 +247,9 @@ def bill_organisation(
     closed = CLOSING.closed(due, services.clock)
     if not closed and not dry_run:
         if explicit:
-            return Failure(ReferenceDateNotReached(org, str(period), due, today))
+            return Failure(
+                ReferenceDateNotReached(org, str(period), due, today, CLOSING.closes_at(due))
+            )
         return Success(
             OrgOutcome(org, Outcome.NOT_DUE, note=f"counted on {due.isoformat()}, not closed yet")
         )
