@@ -20,9 +20,6 @@ adjustments) must be the same on both, and every invoice must verify.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +30,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from returns.result import Result, Success
+from sql_templates import fresh_copy
 from sqlalchemy import Engine, text, update
 
 from seatledger.adapters.catalog.loader import load_catalog
@@ -260,28 +258,7 @@ def differential(sql_uow: UnitOfWork, scenario: Any) -> None:
         assert billing.get_invoice(sql, invoice.id).unwrap() == invoice
 
 
-# --- SQLite: a template file migrated once, copied for every example ------------------
-
-
-@pytest.fixture(scope="module")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("billing-template") / "template.db"
-    engine = make_engine(str(path))
-    upgrade(engine)
-    engine.dispose()  # the last connection checkpoints the WAL into the file
-    return path
-
-
-def fresh_copy(template: Path) -> Iterator[Engine]:
-    folder = Path(tempfile.mkdtemp(prefix="seatledger-billing-prop-"))
-    target = folder / "ledger.db"
-    shutil.copyfile(template, target)
-    engine = make_engine(str(target))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        shutil.rmtree(folder, ignore_errors=True)
+# --- SQLite: a template file migrated once (conftest.py), copied for every example ----
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

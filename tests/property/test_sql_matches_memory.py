@@ -16,9 +16,7 @@ commands and just before each one.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from returns.result import Failure, Result, Success
+from sql_templates import fresh_copy
 from sqlalchemy import Engine, select, text, update
 
 from seatledger.adapters.clock import FixedClock
@@ -280,28 +279,7 @@ def assert_projection_rebuilds_identically(uow: UnitOfWork) -> None:
         assert visible_spans(ledger) == before
 
 
-# --- SQLite: a template file migrated once, copied for every example ------------------
-
-
-@pytest.fixture(scope="module")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    engine = make_engine(str(path))
-    upgrade(engine)
-    engine.dispose()  # the last connection checkpoints the WAL into the file
-    return path
-
-
-def fresh_copy(template: Path) -> Iterator[Engine]:
-    folder = Path(tempfile.mkdtemp(prefix="seatledger-prop-"))
-    target = folder / "ledger.db"
-    shutil.copyfile(template, target)
-    engine = make_engine(str(target))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        shutil.rmtree(folder, ignore_errors=True)
+# --- SQLite: a template file migrated once (conftest.py), copied for every example ----
 
 
 @settings(max_examples=60, deadline=None)
