@@ -2,7 +2,8 @@
 
 ``direct_spans`` (spans of a new seat's simplest histories, without a fold)
 equals ``fold_spans``; the rows SQLite gets in their stored form
-(``fact_values``, ``span_values``, ``audit_values``) are what the columns'
+(``fact_values``, ``span_values``, ``audit_values``,
+``evidence_seat_values``) are what the columns'
 bind processors make of the general rows; ``changed_since`` is True exactly when something
 recorded after an instant touches an organisation's spans or usage.
 """
@@ -18,6 +19,7 @@ from sqlalchemy.dialects import sqlite
 from seatledger.adapters.sql import SqlUnitOfWork
 from seatledger.adapters.sql.repository import (
     _AUDIT_KEYS,
+    _EVIDENCE_KEYS,
     _FACT_KEYS,
     _SPAN_KEYS,
     _Micros,
@@ -25,18 +27,26 @@ from seatledger.adapters.sql.repository import (
     audit_row,
     audit_values,
     direct_spans,
+    evidence_seat_row,
+    evidence_seat_values,
     fact_row,
     fact_values,
     fold_spans,
     span_row,
     span_values,
 )
-from seatledger.adapters.sql.tables import audit_log, billing_spans, seat_facts
+from seatledger.adapters.sql.tables import (
+    audit_log,
+    billing_spans,
+    invoice_evidence_seats,
+    seat_facts,
+)
 from seatledger.domain.audit import AuditEntry
 from seatledger.domain.authorisation import Action, Role
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.ports import LedgerHead
+from seatledger.domain.queries import SeatRow
 from seatledger.domain.seat import FactKind, SeatFact, SeatKind
 from seatledger.domain.usage import UsageRecord
 
@@ -103,6 +113,21 @@ def test_sqlite_stored_forms_equal_the_processed_rows() -> None:
     )  # fmt: skip
     assert tuple(audit_row(entry)) == _AUDIT_KEYS
     assert audit_values(entry, micros) == processed(audit_log, audit_row(entry))
+    counted = [
+        SeatRow(seat=SEAT, holder="Ann", kind=SeatKind.STUDENT, activated_on=date(2026, 1, 5),
+                deactivated_on=None, paying_org=NORTH, billed_from=date(2026, 1, 5),
+                billed_until=None, addons=frozenset({"x", "b"})),
+        SeatRow(seat=SeatId("s2"), holder="Bo", kind=SeatKind.REGULAR,
+                activated_on=date(2025, 12, 1), deactivated_on=date(2026, 4, 1),
+                paying_org=SOUTH, billed_from=date(2026, 2, 1), billed_until=date(2026, 4, 1),
+                addons=frozenset()),
+    ]  # fmt: skip
+    for position, row in enumerate(counted):
+        general = evidence_seat_row("INV-2026-03-north", position, row)
+        assert tuple(general) == _EVIDENCE_KEYS
+        assert evidence_seat_values("INV-2026-03-north", position, row) == processed(
+            invoice_evidence_seats, general
+        )
 
 
 @pytest.mark.parametrize(

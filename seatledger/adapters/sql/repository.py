@@ -39,6 +39,7 @@ from returns.result import Failure
 from sqlalchemy import (
     ARRAY,
     BindParameter,
+    Column,
     ColumnElement,
     Date,
     Dialect,
@@ -670,6 +671,40 @@ def evidence_seat_row(invoice: str, position: int, row: SeatRow) -> dict[str, An
     }
 
 
+_EVIDENCE_KEYS = (
+    "invoice_id",
+    "seat_id",
+    "billed_from",
+    "position",
+    "holder",
+    "kind",
+    "activated_on",
+    "deactivated_on",
+    "paying_org",
+    "billed_until",
+    "addons",
+)
+
+
+def evidence_seat_values(invoice: str, position: int, row: SeatRow) -> tuple[Any, ...]:
+    """``evidence_seat_row`` as SQLite stores it (dates as ISO text), in ``_EVIDENCE_KEYS``."""
+    off = row.deactivated_on
+    until = row.billed_until
+    return (
+        invoice,
+        row.seat,
+        _date_text(row.billed_from),
+        position,
+        row.holder,
+        _SEAT_KIND_TEXT[row.kind],
+        _date_text(row.activated_on),
+        None if off is None else _date_text(off),
+        row.paying_org,
+        None if until is None else _date_text(until),
+        addons_text(row.addons),
+    )
+
+
 def evidence_seat_of(m: RowMapping) -> SeatRow:
     return SeatRow(
         seat=SeatId(m["seat_id"]),
@@ -818,25 +853,27 @@ class SqlLedger:
         return [fact_of(r._mapping) for r in rows]
 
     def existing_seats(self, seats: Collection[SeatId]) -> set[SeatId]:
-        found: set[SeatId] = set()
+        return {SeatId(s) for s in self._present(seat_facts.c.seat_id, seats)}
+
+    def _present(self, column: ColumnElement[Any], values: Collection[Any]) -> set[Any]:
+        """Which of ``values`` occur in ``column``: one query per chunk of them."""
+        found: set[Any] = set()
         if self._sqlite:
             # The driver's own statement (an import asks for every one of its seats,
             # twice): building SQLAlchemy's expanding IN cost more than the query.
-            for batch in chunks(sorted(set(seats)), self._chunk):
+            assert isinstance(column, Column)
+            for batch in chunks(sorted(set(values)), self._chunk):
                 marks = ",".join("?" * len(batch))
                 rows = self.conn.exec_driver_sql(
-                    f"SELECT DISTINCT seat_id FROM seat_facts WHERE seat_id IN ({marks})",
+                    f"SELECT DISTINCT {column.name} FROM {column.table.name} "
+                    f"WHERE {column.name} IN ({marks})",
                     tuple(batch),
                 )
-                found.update(SeatId(r[0]) for r in rows)
+                found.update(r[0] for r in rows)
             return found
-        for batch in chunks(sorted(set(seats)), self._chunk):
-            rows = self.conn.execute(
-                select(seat_facts.c.seat_id)
-                .distinct()
-                .where(self._among(seat_facts.c.seat_id, batch))
-            )
-            found.update(SeatId(r[0]) for r in rows)
+        for batch in chunks(sorted(set(values)), self._chunk):
+            rows = self.conn.execute(select(column).distinct().where(self._among(column, batch)))
+            found.update(r[0] for r in rows)
         return found
 
     def append(self, facts: Sequence[SeatFact], head: LedgerHead) -> None:
@@ -1111,19 +1148,13 @@ class SqlLedger:
     # --- contracts and usage ------------------------------------------------------------
     def _move_recorded_at(self, instant: datetime) -> None:
         """The head's recorded instant moves on, with no new fact (an organisation, an invoice)."""
-        self.conn.execute(
-            update(ledger_head).where(ledger_head.c.id == 1).values(last_recorded_at=instant)
-        )
+        self.conn.execute(_MOVE_RECORDED_AT, {"instant": instant})
         if self._head is not None:
             self._head = LedgerHead(self._head.last_seq, instant)
 
     def _move_head(self, head: LedgerHead) -> None:
         self._head = None
-        self.conn.execute(
-            update(ledger_head)
-            .where(ledger_head.c.id == 1)
-            .values(last_seq=head.last_seq, last_recorded_at=head.last_recorded_at)
-        )
+        self.conn.execute(_MOVE_HEAD, {"seq": head.last_seq, "instant": head.last_recorded_at})
 
     def add_contract(self, contract: Contract, head: LedgerHead) -> None:
         self.conn.execute(insert(contract_versions).values(**contract_row(contract)))
@@ -1155,14 +1186,20 @@ class SqlLedger:
     def add_invoice(self, invoice: Invoice) -> None:
         # A second invoice for the same org, period and kind fails here: the unique constraint.
         self.conn.execute(_INSERT_INVOICE, invoice_row(invoice))
-        _bulk_insert(
-            self.conn,
-            invoice_evidence_seats,
-            [
-                evidence_seat_row(invoice.id, position, row)
-                for position, row in enumerate(invoice.evidence.seats)
-            ],
-        )
+        seats = enumerate(invoice.evidence.seats)
+        if self._sqlite:
+            _insert_values(
+                self.conn,
+                invoice_evidence_seats,
+                _EVIDENCE_KEYS,
+                [evidence_seat_values(invoice.id, position, row) for position, row in seats],
+            )
+        else:
+            _bulk_insert(
+                self.conn,
+                invoice_evidence_seats,
+                [evidence_seat_row(invoice.id, position, row) for position, row in seats],
+            )
         if invoice.org in self._org_invoices:
             self._org_invoices[invoice.org].append(invoice)
             self._org_invoices[invoice.org].sort(key=_invoice_order)
@@ -1207,16 +1244,9 @@ class SqlLedger:
 
     # --- the outbox and contacts --------------------------------------------------------
     def enqueue(self, messages: Sequence[Message], at: datetime) -> int:
-        ids = [m.id for m in messages]
-        present: set[str] = set()
-        for chunk in chunks(ids):
-            rows = self.conn.execute(_OUTBOX_PRESENT, {"ids": chunk})
-            present.update(r[0] for r in rows)
+        present = self._present(outbox.c.message_id, [m.id for m in messages])
         new = {m.id: m for m in messages if m.id not in present}
-        if new:
-            self.conn.execute(
-                insert(outbox), [outbox_row(OutboxEntry(m, at, at)) for m in new.values()]
-            )
+        _bulk_insert(self.conn, outbox, [outbox_row(OutboxEntry(m, at, at)) for m in new.values()])
         return len(new)
 
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> Sequence[OutboxEntry]:
@@ -1579,6 +1609,7 @@ _USAGE_CHANGED = (
     .limit(1)
 )
 _INSERT_INVOICE = insert(invoices)
-_OUTBOX_PRESENT = select(outbox.c.message_id).where(
-    outbox.c.message_id.in_(bindparam("ids", expanding=True))
+_MOVE_RECORDED_AT = (
+    update(ledger_head).where(ledger_head.c.id == 1).values(last_recorded_at=bindparam("instant"))
 )
+_MOVE_HEAD = _MOVE_RECORDED_AT.values(last_seq=bindparam("seq"))
