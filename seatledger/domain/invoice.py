@@ -12,9 +12,11 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+import json.encoder
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from attrs import frozen
 
@@ -131,27 +133,39 @@ def invoice_id(org: OrgId, period: Period) -> str:
     return f"INV-{period}-{org}"
 
 
-def _seat_text(row: SeatRow) -> dict[str, object]:
-    """``_text`` of one evidence seat, spelled out: an invoice hashes thousands of them."""
-    until = row.billed_until
-    off = row.deactivated_on
-    return {
-        "seat": row.seat,
-        "holder": row.holder,
-        "kind": row.kind.value,
-        "activated_on": row.activated_on.isoformat(),
-        "deactivated_on": off.isoformat() if off is not None else None,
-        "paying_org": row.paying_org,
-        "billed_from": row.billed_from.isoformat(),
-        "billed_until": until.isoformat() if until is not None else None,
-        "addons": sorted(row.addons),
-    }
+_quoted: Callable[[str], str] = json.encoder.encode_basestring_ascii
+
+
+def _date_json(value: date | None) -> str:
+    return "null" if value is None else f'"{value.isoformat()}"'
+
+
+@lru_cache(maxsize=1024)
+def _addons_json(addons: frozenset[str]) -> str:
+    return "[" + ",".join(_quoted(a) for a in sorted(addons)) + "]"
+
+
+def _seat_json(row: SeatRow) -> str:
+    """One evidence seat's canonical JSON, written out: an invoice hashes thousands of them.
+
+    The text ``json.dumps`` gives for ``_text(row)`` with sorted keys, no
+    spaces and ASCII only (a unit test holds the two equal).
+    """
+    return (
+        f'{{"activated_on":"{row.activated_on.isoformat()}",'
+        f'"addons":{_addons_json(row.addons)},'
+        f'"billed_from":"{row.billed_from.isoformat()}",'
+        f'"billed_until":{_date_json(row.billed_until)},'
+        f'"deactivated_on":{_date_json(row.deactivated_on)},'
+        f'"holder":{_quoted(row.holder)},'
+        f'"kind":{_quoted(row.kind.value)},'
+        f'"paying_org":{_quoted(row.paying_org)},'
+        f'"seat":{_quoted(row.seat)}}}'
+    )
 
 
 def _text(value: object) -> object:
     """A value in canonical form: text for decimals, dates and instants; sorted collections."""
-    if type(value) is SeatRow:
-        return _seat_text(value)
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, datetime):
@@ -174,8 +188,33 @@ def _text(value: object) -> object:
 
 
 def canonical_content(invoice_fields: Mapping[str, object], evidence: Evidence) -> str:
-    """The canonical JSON text the evidence hash is computed over."""
-    content = {"invoice": _text(dict(invoice_fields)), "evidence": _text(evidence)}
+    """The canonical JSON text the evidence hash is computed over.
+
+    ``json.dumps`` of the invoice fields and the evidence in canonical form
+    (``_text``), keys sorted, no spaces, ASCII only. The evidence seats are
+    written by ``_seat_json`` and put where a marker stands; if the marker's
+    text occurs anywhere else, everything goes through ``json.dumps``.
+    """
+    rendered = {
+        a.name: _text(getattr(evidence, a.name))
+        for a in Evidence.__attrs_attrs__
+        if a.name != "seats"
+    }
+    rendered["seats"] = _SEATS_MARK
+    content = {"invoice": _text(dict(invoice_fields)), "evidence": rendered}
+    text = _canonical_json(content)
+    mark = _quoted(_SEATS_MARK)
+    if text.count(mark) == 1:
+        return text.replace(mark, "[" + ",".join(map(_seat_json, evidence.seats)) + "]")
+    rendered["seats"] = _text(evidence.seats)
+    return _canonical_json(content)
+
+
+# Stands for the evidence seats in the text before they are put in (see canonical_content).
+_SEATS_MARK = "\x00evidence seats\x00"
+
+
+def _canonical_json(content: object) -> str:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
