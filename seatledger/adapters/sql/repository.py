@@ -1052,21 +1052,34 @@ class SqlLedger:
             # the spans known now have their own covering index (migration 0007).
             known_at = None
         query = _BILLABLE_NOW if known_at is None else _BILLABLE_AT
-        if self._sqlite:
-            # The driver's rows, unprocessed: SQLAlchemy's row handling cost as much as the
-            # query for a 10,000-seat answer. Dates are ISO text on SQLite.
-            sql, names = _sqlite_select(query)
-            values = {
-                "org": org,
-                "on": _date_text(on),
-                "at": None if known_at is None else self._micros[known_at],
-            }
-            driver = self.conn.connection.driver_connection
-            assert driver is not None
-            found = driver.execute(sql, tuple(values[n] for n in names)).fetchall()
-            return _seat_rows(sorted(found, key=_by_seat_and_start), _date_of_text)
-        found = self.conn.execute(query, {"org": org, "on": on, "at": known_at}).all()
-        return _seat_rows(sorted(found, key=_by_seat_and_start), _as_stored)
+        rows, day = self._driver_rows(
+            query, {"org": org, "on": on, "at": None if known_at is None else known_at}
+        )
+        return _seat_rows(sorted(rows, key=_by_seat_and_start), day)
+
+    def _driver_rows(
+        self, query: Select[Any], values: dict[str, Any]
+    ) -> tuple[Sequence[Sequence[Any]], Callable[[Any], date | None]]:
+        """A large answer's rows as the driver returns them, and how to read its dates.
+
+        SQLAlchemy's row handling cost as much as the query itself for a
+        10,000-seat answer, so SQLite and psycopg are asked directly, with
+        the statement compiled once and the parameters in their stored form
+        (dates as ISO text on SQLite, instants as microseconds).
+        """
+        stored = {k: self._micros[v] if isinstance(v, datetime) else v for k, v in values.items()}
+        driver = self.conn.connection.driver_connection
+        if self._sqlite and driver is not None:
+            sql, names = _compiled(query, self.conn.dialect)
+            stored = {k: _date_text(v) if isinstance(v, date) else v for k, v in stored.items()}
+            found = driver.execute(sql, tuple(stored[n] for n in names)).fetchall()
+            return found, _date_of_text
+        if self._postgres and self.conn.dialect.driver == "psycopg" and driver is not None:
+            sql, _ = _compiled(query, self.conn.dialect)
+            with driver.cursor() as cursor:
+                cursor.execute(sql, stored)
+                return cursor.fetchall(), _as_stored
+        return self.conn.execute(query, values).all(), _as_stored
 
     def _knows_nothing_after(self, instant: datetime) -> bool:
         """True if nothing this ledger knows was recorded after ``instant`` (the head's)."""
@@ -1551,9 +1564,10 @@ def _seat_rows(rows: Iterable[Sequence[Any]], day: Callable[[Any], date | None])
 
 
 @lru_cache(maxsize=16)
-def _sqlite_select(statement: Select[Any]) -> tuple[str, tuple[str, ...]]:
-    """A statement's SQLite text, compiled once, and its parameters' names in order."""
-    compiled = statement.compile(dialect=sqlite.dialect())
+def _compiled(statement: Select[Any], dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+    """A statement's text for the SQLite or psycopg driver, compiled once, and its
+    parameters' names in order (SQLite's are positional)."""
+    compiled = statement.compile(dialect=dialect)
     return str(compiled), tuple(compiled.positiontup or ())
 
 
