@@ -129,6 +129,36 @@ class Invoice:
         return [line for line in self.lines if line.kind is kind]
 
 
+@frozen
+class IssuedSummary:
+    """What a later billing run needs of an issued invoice, without its evidence seats.
+
+    Its lines (adjustments so far, discount uses), its prices and its cut. A
+    run reads one per earlier invoice of every organisation, and the full
+    invoice (``Store.get_invoice``) only for the few it must recompute.
+    """
+
+    id: str
+    org: OrgId
+    period: Period
+    kind: str
+    lines: tuple[InvoiceLine, ...]
+    prices: PriceSheet
+    as_known_at: datetime | None
+
+
+def summary_of(invoice: Invoice) -> IssuedSummary:
+    return IssuedSummary(
+        id=invoice.id,
+        org=invoice.org,
+        period=invoice.period,
+        kind=invoice.kind,
+        lines=tuple(invoice.lines),
+        prices=invoice.evidence.prices,
+        as_known_at=invoice.evidence.as_known_at,
+    )
+
+
 def invoice_id(org: OrgId, period: Period) -> str:
     return f"INV-{period}-{org}"
 

@@ -33,6 +33,8 @@ from seatledger.domain.invoice import (
     LineKind,
     PriceSheet,
     evidence_hash,
+    invoice_id,
+    summary_of,
 )
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.ports import Clock, LedgerHead
@@ -257,6 +259,34 @@ def test_an_invoice_comes_back_exactly_as_stored_and_its_hash_recomputes(
     assert isinstance(got.evidence.seats, tuple)
     assert isinstance(got.evidence.seats[0].addons, frozenset)
     assert store.get_invoice("INV-nothing") is None
+
+
+def test_a_batch_reads_summaries_equal_to_the_invoices_and_knows_which_are_absent(
+    engine: Engine,
+) -> None:
+    november = Period.parse("2025-11").unwrap()
+    uow = SqlUnitOfWork(engine)
+    with uow.transaction(write=True) as store:
+        store.add_organisation(Organisation(NORTH, "North"), T0)
+        store.add_organisation(Organisation(SOUTH, "South"), T0)
+        store.add_invoice(rich_invoice(NORTH, OCTOBER))
+        store.add_invoice(rich_invoice(SOUTH, OCTOBER))
+        uow.commit()
+    with uow.transaction(write=True) as store:
+        unread = [summary_of(i) for i in store.invoices(NORTH, None)]
+        assert unread
+        assert store.invoice_summaries(NORTH) == unread
+        store.prefetch_billing([NORTH], november)
+        assert store.invoice_summaries(NORTH) == unread
+        assert store.get_invoice(invoice_id(NORTH, november)) is None
+        # A listed invoice still comes back whole, its seats read.
+        assert store.get_invoice(invoice_id(NORTH, OCTOBER)) == rich_invoice(NORTH, OCTOBER)
+        issued = rich_invoice(NORTH, november)
+        store.add_invoice(issued)
+        assert store.invoice_summaries(NORTH) == [*unread, summary_of(issued)]
+        assert store.get_invoice(issued.id) == issued
+        # Organisations outside the batch are read as before.
+        assert store.invoice_summaries(SOUTH) == [summary_of(rich_invoice(SOUTH, OCTOBER))]
 
 
 def test_seats_come_back_in_the_order_they_were_stored(store: SqlLedger) -> None:

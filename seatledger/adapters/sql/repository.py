@@ -89,7 +89,14 @@ from seatledger.domain.contracts import Contract, PaymentMethod
 from seatledger.domain.dates import Period
 from seatledger.domain.idempotency import IdempotencyKey, IdempotencyRecord
 from seatledger.domain.identifiers import OrgId, SeatId
-from seatledger.domain.invoice import Evidence, Invoice, InvoiceStatus, invoice_id
+from seatledger.domain.invoice import (
+    Evidence,
+    Invoice,
+    InvoiceStatus,
+    IssuedSummary,
+    invoice_id,
+    summary_of,
+)
 from seatledger.domain.notifications import Channel, Contact, Message, MessageKind, thaw
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.outbox import DeliveryStatus, OutboxEntry
@@ -754,21 +761,22 @@ class SqlLedger:
         # this transaction's own writes (see there); empty: every method queries.
         self._head: LedgerHead | None = None
         self._contracts: dict[OrgId, list[Contract]] = {}
-        self._org_invoices: dict[OrgId, list[Invoice]] = {}
-        self._invoice_ids: dict[str, OrgId] = {}
+        self._summaries: dict[OrgId, list[IssuedSummary]] = {}
+        self._absent: set[str] = set()  # invoice ids known not to exist
 
     def prefetch_billing(self, orgs: Sequence[OrgId], period: Period) -> None:
         """Read a batch's billing inputs in a few queries (``billing.BillingPrefetch``).
 
-        The contracts and the invoices of ``orgs`` and the ledger head, read
-        inside the current transaction (under the write lock when it is a
-        write), so ``contracts``, ``invoices``, ``get_invoice`` and ``head``
-        answer from memory for them, exactly as their queries would: this
-        transaction's own writes update or drop what was read.
+        The contracts of ``orgs``, their invoices' summaries (no evidence
+        seats) and the ledger head, read inside the current transaction (under
+        the write lock when it is a write), so ``contracts``,
+        ``invoice_summaries``, ``head`` and ``get_invoice`` of an invoice that
+        does not exist answer from memory for them, exactly as their queries
+        would: this transaction's own writes update or drop what was read.
         """
         self._head = self.head()
         contracts: dict[OrgId, list[Contract]] = {org: [] for org in orgs}
-        found: dict[OrgId, list[Invoice]] = {org: [] for org in orgs}
+        found: dict[OrgId, list[IssuedSummary]] = {org: [] for org in orgs}
         for batch in chunks(list(orgs), self._chunk):
             rows = self.conn.execute(
                 select(contract_versions)
@@ -777,15 +785,20 @@ class SqlLedger:
             )
             for r in rows:
                 contracts[OrgId(r.org_id)].append(contract_of(r._mapping))
-            for invoice in self._invoices(self._among(invoices.c.org_id, batch)):
-                found[invoice.org].append(invoice)
+            issued = self.conn.execute(
+                select(invoices).where(self._among(invoices.c.org_id, batch))
+            )
+            for r in issued:
+                # Built without its seats only to be summarised: it never leaves here.
+                found[OrgId(r.org_id)].append(summary_of(invoice_of(r._mapping, ())))
         self._contracts.update(contracts)
-        for org, issued in found.items():
-            issued.sort(key=_invoice_order)
-            self._org_invoices[org] = issued
-            # Every id this batch may look up: its own invoices and the one it may issue.
-            self._invoice_ids[invoice_id(org, period)] = org
-            self._invoice_ids.update((i.id, org) for i in issued)
+        for org, summaries in found.items():
+            summaries.sort(key=_invoice_order)
+            self._summaries[org] = summaries
+            # The invoice this batch may issue: a run first asks whether it exists.
+            due = invoice_id(org, period)
+            if all(s.id != due for s in summaries):
+                self._absent.add(due)
 
     def _among(self, column: ColumnElement[Any], values: list[Any]) -> ColumnElement[bool]:
         """``column IN values``; on PostgreSQL ``column = ANY(:array)``, one parameter.
@@ -1199,24 +1212,21 @@ class SqlLedger:
                 invoice_evidence_seats,
                 [evidence_seat_row(invoice.id, position, row) for position, row in seats],
             )
-        if invoice.org in self._org_invoices:
-            self._org_invoices[invoice.org].append(invoice)
-            self._org_invoices[invoice.org].sort(key=_invoice_order)
-            self._invoice_ids[invoice.id] = invoice.org
+        self._absent.discard(invoice.id)
+        if invoice.org in self._summaries:
+            self._summaries[invoice.org].append(summary_of(invoice))
+            self._summaries[invoice.org].sort(key=_invoice_order)
         if invoice.issued_at is not None:
             # Issuing is recorded: nothing dated before it can be recorded after it.
             self._move_recorded_at(invoice.issued_at)
 
     def get_invoice(self, invoice: str) -> Invoice | None:
-        org = self._invoice_ids.get(invoice)
-        if org is not None and org in self._org_invoices:
-            return next((i for i in self._org_invoices[org] if i.id == invoice), None)
+        if invoice in self._absent:
+            return None
         found = self._invoices(invoices.c.id == invoice)
         return found[0] if found else None
 
     def invoices(self, org: OrgId | None, period: Period | None) -> Sequence[Invoice]:
-        if org is not None and org in self._org_invoices:
-            return [i for i in self._org_invoices[org] if period is None or i.period == period]
         where: list[ColumnElement[bool]] = []
         if org is not None:
             where.append(invoices.c.org_id == org)
@@ -1224,6 +1234,12 @@ class SqlLedger:
             where.append(invoices.c.period == str(period))
         found = self._invoices(*where)
         return sorted(found, key=_invoice_order)
+
+    def invoice_summaries(self, org: OrgId) -> Sequence[IssuedSummary]:
+        """``billing.InvoiceSummaries``: from the batch's prefetch, else from the invoices."""
+        if org in self._summaries:
+            return list(self._summaries[org])
+        return [summary_of(i) for i in self.invoices(org, None)]
 
     def _invoices(self, *where: ColumnElement[bool]) -> list[Invoice]:
         """The invoices matching ``where``, their evidence seats read in one query for all."""
@@ -1421,7 +1437,7 @@ def audit_of(m: RowMapping) -> AuditEntry:
     )
 
 
-def _invoice_order(invoice: Invoice) -> tuple[Period, str, str]:
+def _invoice_order(invoice: Invoice | IssuedSummary) -> tuple[Period, str, str]:
     return (invoice.period, invoice.org, invoice.kind)
 
 

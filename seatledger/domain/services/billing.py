@@ -38,9 +38,11 @@ from seatledger.domain.invoice import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    IssuedSummary,
     LineKind,
     evidence_hash,
     invoice_id,
+    summary_of,
 )
 from seatledger.domain.money import ZERO
 from seatledger.domain.organisation import Organisation
@@ -130,7 +132,7 @@ def recompute_charges(
     return lines, rows, usage
 
 
-def _adjusted_so_far(issued: Sequence[Invoice], original: str) -> Decimal:
+def _adjusted_so_far(issued: Sequence[IssuedSummary], original: str) -> Decimal:
     return sum(
         (
             line.amount
@@ -163,7 +165,7 @@ class BillingPrefetch(Protocol):
     Optional (the SQL store has it, the in-memory reference store does not):
     ``prefetch_billing(orgs, period)`` reads, in a few queries for the whole
     batch, what billing those organisations will ask the store inside the
-    current transaction (their contracts, their invoices, the head); the
+    current transaction (their contracts, their invoices' summaries, the head); the
     store's own methods then answer from what it read, and its writes keep
     it current. The answers are the same as without it.
     """
@@ -171,24 +173,46 @@ class BillingPrefetch(Protocol):
     def prefetch_billing(self, orgs: Sequence[OrgId], period: Period) -> None: ...
 
 
+@runtime_checkable
+class InvoiceSummaries(Protocol):
+    """A store that can list an organisation's invoices without their evidence seats.
+
+    Optional (the SQL store has it): ``invoice_summaries(org)`` is
+    ``summary_of`` of each of ``invoices(org, None)``, in the same order,
+    without reading the seats counted on each. A run needs those only for an
+    invoice it recomputes, and reads that one whole.
+    """
+
+    def invoice_summaries(self, org: OrgId) -> Sequence[IssuedSummary]: ...
+
+
+def _summaries(store: Store, org: OrgId) -> Sequence[IssuedSummary]:
+    if isinstance(store, InvoiceSummaries):
+        return store.invoice_summaries(org)
+    return [summary_of(i) for i in store.invoices(org, None)]
+
+
 def _unchanged_since(store: Store, org: OrgId, cut: datetime | None) -> bool:
     return cut is not None and isinstance(store, ChangeLog) and not store.changed_since(org, cut)
 
 
 def _adjustments(
-    store: Store, issued: Sequence[Invoice], known_at: datetime | None
+    store: Store, issued: Sequence[IssuedSummary], known_at: datetime | None
 ) -> list[tuple[AdjustmentBasis, InvoiceLine]]:
     result: list[tuple[AdjustmentBasis, InvoiceLine]] = []
     if not issued:
         return result
-    cuts = [i.evidence.as_known_at for i in issued]
+    cuts = [i.as_known_at for i in issued]
     earliest = None if None in cuts else min(c for c in cuts if c is not None)
     if _unchanged_since(store, issued[0].org, earliest):
         # Nothing recorded after the earliest cut: no earlier invoice can need adjusting.
         return result
-    for original in issued:
-        if _unchanged_since(store, original.org, original.evidence.as_known_at):
+    for summary in issued:
+        if _unchanged_since(store, summary.org, summary.as_known_at):
             continue
+        original = store.get_invoice(summary.id)
+        if original is None:
+            raise LookupError(f"invoice {summary.id} was listed but cannot be read")
         lines, rows, _ = recompute_charges(store, original, known_at)
         adjustment = adjustment_for(original, lines, rows, _adjusted_so_far(issued, original.id))
         if adjustment is not None:
@@ -197,7 +221,7 @@ def _adjustments(
 
 
 def _discount_applies(
-    contract: Contract, catalog: Catalog, issued: Sequence[Invoice], day: date
+    contract: Contract, catalog: Catalog, issued: Sequence[IssuedSummary], day: date
 ) -> bool:
     if contract.discount_code is None:
         return False
@@ -209,7 +233,7 @@ def _discount_applies(
         1
         for inv in issued
         if any(line.kind is LineKind.DISCOUNT for line in inv.lines)
-        and inv.evidence.prices.discount_code == code.code
+        and inv.prices.discount_code == code.code
     )
     return allowed is None or used < allowed
 
@@ -265,7 +289,7 @@ def bill_organisation(
         if isinstance(recorded, Failure):
             return Failure(recorded.failure())
         issued_at = recorded.unwrap()
-    issued = [i for i in store.invoices(org, None) if i.period < period]
+    issued = [i for i in _summaries(store, org) if i.period < period]
     reference_date = contract.licence_reference_date(period)
     discount = catalog.discounts.get(contract.discount_code or "")
     sheet = price_sheet(
