@@ -41,7 +41,7 @@ from seatledger.domain.ports import Clock, LedgerHead
 from seatledger.domain.pricing import InvoiceRules
 from seatledger.domain.queries import SeatRow
 from seatledger.domain.reference_dates import YearStart
-from seatledger.domain.seat import SeatKind
+from seatledger.domain.seat import FactKind, SeatFact, SeatKind
 from seatledger.domain.services import billing, contracts, organisations, seats
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.contracts import ContractTerms
@@ -287,6 +287,43 @@ def test_a_batch_reads_summaries_equal_to_the_invoices_and_knows_which_are_absen
         assert store.get_invoice(issued.id) == issued
         # Organisations outside the batch are read as before.
         assert store.invoice_summaries(SOUTH) == [summary_of(rich_invoice(SOUTH, OCTOBER))]
+
+
+def activation(seq: int, seat: str, org: OrgId, at: datetime) -> SeatFact:
+    return SeatFact(
+        seq=seq, seat=SeatId(seat), kind=FactKind.ACTIVATED, effective_on=date(2025, 10, 1),
+        recorded_at=at, actor="t", org=org, holder="Ann", seat_kind=SeatKind.REGULAR,
+    )  # fmt: skip
+
+
+def test_a_batch_answers_changed_since_as_the_per_organisation_queries_do(
+    engine: Engine,
+) -> None:
+    uow = SqlUnitOfWork(engine)
+    cut = rich_invoice().evidence.as_known_at
+    assert cut is not None
+    after = cut + timedelta(hours=1)
+    with uow.transaction(write=True) as store:
+        store.add_organisation(Organisation(NORTH, "North"), T0)
+        store.add_organisation(Organisation(SOUTH, "South"), T0)
+        before = T0 + timedelta(hours=1)
+        store.append([activation(1, "n0", NORTH, before)], LedgerHead(1, before))
+        store.add_invoice(rich_invoice(NORTH, OCTOBER))
+        store.add_invoice(rich_invoice(SOUTH, OCTOBER))
+        store.append([activation(2, "s1", SOUTH, after)], LedgerHead(2, after))
+        uow.commit()
+    instants = [T0, cut, after, after + timedelta(hours=1)]
+    november = Period(2025, 11)
+    with uow.transaction(write=True) as store:
+        queried = {(o, t): store.changed_since(o, t) for o in (NORTH, SOUTH) for t in instants}
+        assert [queried[NORTH, t] for t in instants] == [True, False, False, False]
+        assert [queried[SOUTH, t] for t in instants] == [True, True, False, False]
+        store.prefetch_billing([NORTH, SOUTH], november)
+        assert {(o, t): store.changed_since(o, t) for o, t in queried} == queried
+        # A fact recorded in the same transaction is seen, though the batch was read before.
+        later = after + timedelta(hours=2)
+        store.append([activation(3, "n1", NORTH, later)], LedgerHead(3, later))
+        assert store.changed_since(NORTH, cut)
 
 
 def test_seats_come_back_in_the_order_they_were_stored(store: SqlLedger) -> None:

@@ -763,6 +763,8 @@ class SqlLedger:
         self._contracts: dict[OrgId, list[Contract]] = {}
         self._summaries: dict[OrgId, list[IssuedSummary]] = {}
         self._absent: set[str] = set()  # invoice ids known not to exist
+        # Organisations with nothing recorded after an instant (``changed_since``).
+        self._quiet: tuple[datetime, set[OrgId]] | None = None
 
     def prefetch_billing(self, orgs: Sequence[OrgId], period: Period) -> None:
         """Read a batch's billing inputs in a few queries (``billing.BillingPrefetch``).
@@ -799,6 +801,24 @@ class SqlLedger:
             due = invoice_id(org, period)
             if all(s.id != due for s in summaries):
                 self._absent.add(due)
+        cuts = [s.as_known_at for org in orgs for s in found[org] if s.as_known_at is not None]
+        if cuts:
+            self._quiet = (min(cuts), set(orgs) - self._changed_among(orgs, min(cuts)))
+
+    def _changed_among(self, orgs: Sequence[OrgId], instant: datetime) -> set[OrgId]:
+        """Which of ``orgs`` have spans or usage recorded after ``instant``: one query each."""
+        changed: set[OrgId] = set()
+        for batch in chunks(list(orgs), self._chunk):
+            spans = select(billing_spans.c.org_id).where(
+                self._among(billing_spans.c.org_id, batch),
+                or_(billing_spans.c.known_from > instant, billing_spans.c.known_until > instant),
+            )
+            usage = select(usage_records.c.org_id).where(
+                self._among(usage_records.c.org_id, batch), usage_records.c.recorded_at > instant
+            )
+            for query in (spans, usage):
+                changed.update(OrgId(r[0]) for r in self.conn.execute(query.distinct()))
+        return changed
 
     def _among(self, column: ColumnElement[Any], values: list[Any]) -> ColumnElement[bool]:
         """``column IN values``; on PostgreSQL ``column = ANY(:array)``, one parameter.
@@ -1004,6 +1024,9 @@ class SqlLedger:
         invoice cut at ``instant`` recomputes to itself, so the billing run
         can skip recomputing it (``billing.ChangeLog``).
         """
+        quiet = self._quiet
+        if quiet is not None and instant >= quiet[0] and org in quiet[1]:
+            return False  # read for the batch (prefetch_billing): nothing after an earlier instant
         params = {"org": org, "at": instant}
         if self.conn.execute(_SPANS_CHANGED, params).first() is not None:
             return True
@@ -1166,6 +1189,7 @@ class SqlLedger:
 
     def _move_head(self, head: LedgerHead) -> None:
         self._head = None
+        self._quiet = None  # a fact, a contract or usage: what was quiet may not be
         self.conn.execute(_MOVE_HEAD, {"seq": head.last_seq, "instant": head.last_recorded_at})
 
     def add_contract(self, contract: Contract, head: LedgerHead) -> None:
