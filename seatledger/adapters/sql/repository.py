@@ -206,6 +206,8 @@ class _Micros(dict[datetime, int]):
         return micros
 
 
+# An import repeats a few thousand dates hundreds of thousands of times.
+@lru_cache(maxsize=65_536, typed=True)
 def _date_text(value: date) -> str:
     """A date as SQLite stores it (SQLAlchemy's ``%Y-%m-%d``: ``isoformat`` for a date)."""
     if type(value) is date:
@@ -899,9 +901,12 @@ class SqlLedger:
         ordered: list[tuple[Any, ...] | dict[str, Any]] = []
         micros = self._micros
         closes: dict[datetime, list[int]] = defaultdict(list)
+        # Usually (always for an import) every new fact has the same recorded instant.
+        recorded = {f.recorded_at for f in new}
+        one_instant = list(recorded) if len(recorded) == 1 else None
         for seat in affected:
             facts = history[seat] if seat in stored else new_by_seat[seat]
-            instants = sorted({f.recorded_at for f in new_by_seat[seat]})
+            instants = one_instant or sorted({f.recorded_at for f in new_by_seat[seat]})
             if seat not in stored and len(instants) == 1:
                 # The fast path of an import: a new seat, one instant, nothing to compare.
                 spans = direct_spans(facts)
