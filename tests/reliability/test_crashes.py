@@ -172,9 +172,19 @@ def test_killed_delivery_loses_no_message_and_finishes_when_run_again(
         db.unlink()
 
 
+def triggers(db: Path) -> list[tuple[str, str]]:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        found = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        return sorted(found.fetchall())
+
+
 def test_a_killed_import_is_all_or_nothing(templates: dict[str, Path], tmp_path: Path):
     rng = random.Random(SEED)
     base = snapshot(templates["import"]).seat_facts
+    # A bulk import drops and recreates the overlap trigger inside its transaction
+    # (decision 0013): whenever it is killed, the trigger is there afterwards.
+    guards = triggers(templates["import"])
+    assert "billing_spans_no_overlap_insert" in dict(guards)
     argv = cli_argv(["--today", "2025-10-01", "seat", "import", str(templates["import.csv"])])
     full, duration = timed(argv, copy_db(templates["import"], tmp_path / "calibrate.db"))
     assert full.returncode == 0, full.stderr
@@ -186,6 +196,7 @@ def test_a_killed_import_is_all_or_nothing(templates: dict[str, Path], tmp_path:
         check_database(db)
         facts = snapshot(db).seat_facts
         assert facts in (base, base + IMPORT_ROWS), (round_, delay, facts)
+        assert triggers(db) == guards, (round_, delay)
         if code == 0:
             assert facts == base + IMPORT_ROWS, "an acknowledged import was lost"
         seen["present" if facts > base else "absent"] += 1

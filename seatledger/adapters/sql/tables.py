@@ -168,7 +168,8 @@ seat_facts = Table(
     Column("request", String(TEXT), nullable=True),
     Column("expires_on", Date, nullable=True),
     Index("ix_seat_facts_seat_id_seq", "seat_id", "seq"),
-    Index("ix_seat_facts_request", "request"),
+    # Partial (migration 0008, on PostgreSQL too): only transfer facts have a request.
+    Index("ix_seat_facts_request", "request", sqlite_where=text("request IS NOT NULL")),
 )
 
 billing_spans = Table(
@@ -368,7 +369,13 @@ audit_log = Table(
     Column("subject", String(TEXT), nullable=True),
     Column("summary", String(TEXT), nullable=False),
     Index("ix_audit_log_org_id_seq", "org_id", "seq"),
-    Index("ix_audit_log_other_org_id_seq", "other_org_id", "seq"),
+    # Partial (migration 0008, on PostgreSQL too): only transfers involve a second organisation.
+    Index(
+        "ix_audit_log_other_org_id_seq",
+        "other_org_id",
+        "seq",
+        sqlite_where=text("other_org_id IS NOT NULL"),
+    ),
     Index("ix_audit_log_seat_id_seq", "seat_id", "seq"),
 )
 
