@@ -20,6 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from seatledger.adapters.catalog.loader import load_catalog
 from seatledger.adapters.clock import SimulatedDay
 from seatledger.adapters.sql import SqlLedger, SqlUnitOfWork
+from seatledger.domain.audit import AuditEntry, AuditFilter
+from seatledger.domain.authorisation import Action, Role
 from seatledger.domain.catalog import Cadence
 from seatledger.domain.contracts import Contract, PaymentMethod
 from seatledger.domain.dates import Period
@@ -36,6 +38,7 @@ from seatledger.domain.invoice import (
     invoice_id,
     summary_of,
 )
+from seatledger.domain.notifications import invoice_messages
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.ports import Clock, LedgerHead
 from seatledger.domain.pricing import InvoiceRules
@@ -324,6 +327,58 @@ def test_a_batch_answers_changed_since_as_the_per_organisation_queries_do(
         later = after + timedelta(hours=2)
         store.append([activation(3, "n1", NORTH, later)], LedgerHead(3, later))
         assert store.changed_since(NORTH, cut)
+
+
+def test_a_billing_batch_holds_its_rows_until_a_read_or_the_commit_and_a_rollback_drops_them(
+    engine: Engine,
+) -> None:
+    uow = SqlUnitOfWork(engine)
+    with uow.transaction(write=True) as store:
+        store.add_organisation(Organisation(NORTH, "North"), T0)
+        store.add_organisation(Organisation(SOUTH, "South"), T0)
+        uow.commit()
+    invoice = rich_invoice(NORTH, OCTOBER)
+    assert invoice.issued_at is not None
+    at: datetime = invoice.issued_at
+    messages = invoice_messages(invoice, at)
+    entry = AuditEntry(
+        recorded_at=at, actor="system", role=Role.OPERATOR,
+        action=Action.INVOICE_ISSUE, org=NORTH, subject=invoice.id, summary="issued",
+    )  # fmt: skip
+
+    def issue(store: SqlLedger) -> None:
+        store.prefetch_billing([NORTH], OCTOBER)
+        store.add_invoice(invoice)
+        assert store.enqueue(messages, at) == len(messages)
+        # Enqueued twice in the batch, as by a rerun: the held messages count as present.
+        assert store.enqueue(messages, at) == 0
+        store.add_audit([entry])
+        assert store.head().last_recorded_at == at
+
+    with uow.transaction(write=True) as store:
+        issue(store)  # and no commit: the rollback drops everything
+    with uow.transaction(write=False) as store:
+        assert store.get_invoice(invoice.id) is None
+        assert store.outbox(None, 10) == []
+        assert store.audit(AuditFilter()) == []
+        assert store.head().last_recorded_at == T0
+    with uow.transaction(write=True) as store:
+        issue(store)
+        uow.commit()  # writes what was held, then commits
+    with uow.transaction(write=False) as store:
+        assert store.get_invoice(invoice.id) == invoice
+        assert sorted(e.message.id for e in store.outbox(None, 10)) == sorted(
+            m.id for m in messages
+        )
+        assert [attrs.evolve(e, seq=0) for e in store.audit(AuditFilter())] == [entry]
+        assert store.head().last_recorded_at == at
+    south = rich_invoice(SOUTH, OCTOBER)
+    with uow.transaction(write=True) as store:
+        store.prefetch_billing([SOUTH], OCTOBER)
+        store.add_invoice(south)
+        store.add_audit([attrs.evolve(entry, org=SOUTH, subject=south.id)])
+        assert store.get_invoice(south.id) == south  # a read writes what was held first
+        assert [e.subject for e in store.audit(AuditFilter(org=SOUTH))] == [south.id]
 
 
 def test_seats_come_back_in_the_order_they_were_stored(store: SqlLedger) -> None:

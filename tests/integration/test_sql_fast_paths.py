@@ -21,6 +21,7 @@ from seatledger.adapters.sql.repository import (
     _AUDIT_KEYS,
     _EVIDENCE_KEYS,
     _FACT_KEYS,
+    _OUTBOX_KEYS,
     _SPAN_KEYS,
     _Micros,
     _sqlite_insert,
@@ -32,6 +33,7 @@ from seatledger.adapters.sql.repository import (
     fact_row,
     fact_values,
     fold_spans,
+    outbox_row,
     span_row,
     span_values,
 )
@@ -44,7 +46,9 @@ from seatledger.adapters.sql.tables import (
 from seatledger.domain.audit import AuditEntry
 from seatledger.domain.authorisation import Action, Role
 from seatledger.domain.identifiers import OrgId, SeatId
+from seatledger.domain.notifications import Message, MessageKind
 from seatledger.domain.organisation import Organisation
+from seatledger.domain.outbox import OutboxEntry
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.queries import SeatRow
 from seatledger.domain.seat import FactKind, SeatFact, SeatKind
@@ -122,6 +126,11 @@ def test_sqlite_stored_forms_equal_the_processed_rows() -> None:
                 paying_org=SOUTH, billed_from=date(2026, 2, 1), billed_until=date(2026, 4, 1),
                 addons=frozenset()),
     ]  # fmt: skip
+    message = Message(
+        id="invoice-issued:INV-2026-03-north", kind=MessageKind.INVOICE_ISSUED, org=NORTH,
+        subject="Invoice", body="Issued.", data={"total": "47.19"}, created_at=T,
+    )  # fmt: skip
+    assert tuple(outbox_row(OutboxEntry(message, T, T))) == _OUTBOX_KEYS
     for position, row in enumerate(counted):
         general = evidence_seat_row("INV-2026-03-north", position, row)
         assert tuple(general) == _EVIDENCE_KEYS

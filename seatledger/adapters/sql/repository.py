@@ -781,6 +781,11 @@ class SqlLedger:
         self._absent: set[str] = set()  # invoice ids known not to exist
         # Organisations with nothing recorded after an instant (``changed_since``).
         self._quiet: tuple[datetime, set[OrgId]] | None = None
+        # In a billing batch: rows of evidence seats, outbox messages and audit entries,
+        # and the head's instant, written by ``flush`` (before any read of them, and by
+        # the unit of work before it commits) instead of invoice by invoice.
+        self._deferred: dict[Table, list[Any]] | None = None
+        self._head_moved: datetime | None = None
 
     def prefetch_billing(self, orgs: Sequence[OrgId], period: Period) -> None:
         """Read a batch's billing inputs in a few queries (``billing.BillingPrefetch``).
@@ -793,6 +798,7 @@ class SqlLedger:
         would: this transaction's own writes update or drop what was read.
         """
         self._head = self.head()
+        self._deferred = self._deferred if self._deferred is not None else {}
         contracts: dict[OrgId, list[Contract]] = {org: [] for org in orgs}
         found: dict[OrgId, list[IssuedSummary]] = {org: [] for org in orgs}
         for batch in chunks(list(orgs), self._chunk):
@@ -820,6 +826,32 @@ class SqlLedger:
         cuts = [s.as_known_at for org in orgs for s in found[org] if s.as_known_at is not None]
         if cuts:
             self._quiet = (min(cuts), set(orgs) - self._changed_among(orgs, min(cuts)))
+
+    def flush(self) -> None:
+        """Write what a billing batch held back: one insert per table, then the head.
+
+        The unit of work calls it before it commits; the methods that read
+        those tables call it first. A rollback drops what was held back, as
+        it would drop the rows themselves.
+        """
+        deferred, self._deferred = self._deferred, None
+        for table, rows in (deferred or {}).items():
+            self._write_rows(table, rows, defer=False)
+        if self._head_moved is not None:
+            self.conn.execute(_MOVE_RECORDED_AT, {"instant": self._head_moved})
+            self._head_moved = None
+        if deferred is not None:
+            self._deferred = {}
+
+    def _write_rows(self, table: Table, rows: list[Any], *, defer: bool = True) -> None:
+        """Insert rows in their stored form (tuples in ``_STORED_KEYS[table]`` order on SQLite,
+        dicts elsewhere), or, in a billing batch, keep them for ``flush``."""
+        if defer and self._deferred is not None:
+            self._deferred.setdefault(table, []).extend(rows)
+        elif self._sqlite:
+            _insert_values(self.conn, table, _STORED_KEYS[table], rows)
+        else:
+            _bulk_insert(self.conn, table, rows)
 
     def _changed_among(self, orgs: Sequence[OrgId], instant: datetime) -> set[OrgId]:
         """Which of ``orgs`` have spans or usage recorded after ``instant``: one query each."""
@@ -1237,12 +1269,16 @@ class SqlLedger:
     # --- contracts and usage ------------------------------------------------------------
     def _move_recorded_at(self, instant: datetime) -> None:
         """The head's recorded instant moves on, with no new fact (an organisation, an invoice)."""
-        self.conn.execute(_MOVE_RECORDED_AT, {"instant": instant})
+        if self._deferred is not None and self._head is not None:
+            self._head_moved = instant  # written by ``flush``; ``head`` answers from memory
+        else:
+            self.conn.execute(_MOVE_RECORDED_AT, {"instant": instant})
         if self._head is not None:
             self._head = LedgerHead(self._head.last_seq, instant)
 
     def _move_head(self, head: LedgerHead) -> None:
         self._head = None
+        self._head_moved = None  # the whole head is written now
         self._quiet = None  # a fact, a contract or usage: what was quiet may not be
         self.conn.execute(_MOVE_HEAD, {"seq": head.last_seq, "instant": head.last_recorded_at})
 
@@ -1277,19 +1313,12 @@ class SqlLedger:
         # A second invoice for the same org, period and kind fails here: the unique constraint.
         self.conn.execute(_INSERT_INVOICE, invoice_row(invoice))
         seats = enumerate(invoice.evidence.seats)
-        if self._sqlite:
-            _insert_values(
-                self.conn,
-                invoice_evidence_seats,
-                _EVIDENCE_KEYS,
-                [evidence_seat_values(invoice.id, position, row) for position, row in seats],
-            )
-        else:
-            _bulk_insert(
-                self.conn,
-                invoice_evidence_seats,
-                [evidence_seat_row(invoice.id, position, row) for position, row in seats],
-            )
+        self._write_rows(
+            invoice_evidence_seats,
+            [evidence_seat_values(invoice.id, position, row) for position, row in seats]
+            if self._sqlite
+            else [evidence_seat_row(invoice.id, position, row) for position, row in seats],
+        )
         self._absent.discard(invoice.id)
         if invoice.org in self._summaries:
             self._summaries[invoice.org].append(summary_of(invoice))
@@ -1321,6 +1350,7 @@ class SqlLedger:
 
     def _invoices(self, *where: ColumnElement[bool]) -> list[Invoice]:
         """The invoices matching ``where``, their evidence seats read in one query for all."""
+        self.flush()
         rows = self.conn.execute(select(invoices).where(*where)).all()
         if not rows:
             return []
@@ -1340,11 +1370,14 @@ class SqlLedger:
     # --- the outbox and contacts --------------------------------------------------------
     def enqueue(self, messages: Sequence[Message], at: datetime) -> int:
         present = self._present(outbox.c.message_id, [m.id for m in messages])
+        held = (self._deferred or {}).get(outbox, [])
+        present.update(row["message_id"] for row in held)
         new = {m.id: m for m in messages if m.id not in present}
-        _bulk_insert(self.conn, outbox, [outbox_row(OutboxEntry(m, at, at)) for m in new.values()])
+        self._write_rows(outbox, [outbox_row(OutboxEntry(m, at, at)) for m in new.values()])
         return len(new)
 
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> Sequence[OutboxEntry]:
+        self.flush()
         rows = self.conn.execute(
             select(outbox)
             .where(outbox.c.status == DeliveryStatus.PENDING.value, outbox.c.next_attempt_at <= now)
@@ -1361,12 +1394,14 @@ class SqlLedger:
         return due
 
     def save_entry(self, entry: OutboxEntry) -> None:
+        self.flush()
         row = outbox_row(entry)
         self.conn.execute(
             update(outbox).where(outbox.c.message_id == entry.message.id).values(**row)
         )
 
     def outbox(self, status: DeliveryStatus | None, limit: int) -> Sequence[OutboxEntry]:
+        self.flush()
         query = select(outbox)
         if status is not None:
             query = query.where(outbox.c.status == status.value)
@@ -1432,15 +1467,16 @@ class SqlLedger:
 
     def add_audit(self, entries: Sequence[AuditEntry]) -> None:
         # One compiled INSERT for every entry (an import writes one per fact).
-        if self._sqlite:
-            micros = self._micros
-            _insert_values(
-                self.conn, audit_log, _AUDIT_KEYS, [audit_values(e, micros) for e in entries]
-            )
-        else:
-            _bulk_insert(self.conn, audit_log, [audit_row(e) for e in entries])
+        micros = self._micros
+        self._write_rows(
+            audit_log,
+            [audit_values(e, micros) for e in entries]
+            if self._sqlite
+            else [audit_row(e) for e in entries],
+        )
 
     def audit(self, chosen: AuditFilter) -> Sequence[AuditEntry]:
+        self.flush()
         where: list[ColumnElement[bool]] = []
         if chosen.org is not None:
             where.append(
@@ -1537,6 +1573,24 @@ def outbox_row(entry: OutboxEntry) -> dict[str, Any]:
         "last_error": entry.last_error,
         "delivered_at": entry.delivered_at,
     }
+
+
+_OUTBOX_KEYS = (
+    "message_id",
+    "kind",
+    "org_id",
+    "subject",
+    "body",
+    "data",
+    "created_at",
+    "enqueued_at",
+    "next_attempt_at",
+    "status",
+    "attempts",
+    "delivered_channels",
+    "last_error",
+    "delivered_at",
+)
 
 
 def outbox_of(m: RowMapping) -> OutboxEntry:
@@ -1724,3 +1778,9 @@ _MOVE_RECORDED_AT = (
     update(ledger_head).where(ledger_head.c.id == 1).values(last_recorded_at=bindparam("instant"))
 )
 _MOVE_HEAD = _MOVE_RECORDED_AT.values(last_seq=bindparam("seq"))
+# The columns of the rows ``SqlLedger._write_rows`` writes, in their stored form's order.
+_STORED_KEYS = {
+    invoice_evidence_seats: _EVIDENCE_KEYS,
+    outbox: _OUTBOX_KEYS,
+    audit_log: _AUDIT_KEYS,
+}

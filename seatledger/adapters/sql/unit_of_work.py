@@ -37,6 +37,7 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._conn: Connection | None = None
+        self._ledger: SqlLedger | None = None
         self._write = False
         self.commits = 0
 
@@ -47,15 +48,16 @@ class SqlUnitOfWork:
         conn = self._begin(write)
         try:
             self._conn, self._write = conn, write
+            self._ledger = SqlLedger(conn)
             try:
-                yield SqlLedger(conn)
+                yield self._ledger
             except DBAPIError:
                 # A missing or outdated schema is an operator's mistake: say so clearly.
                 conn.rollback()
                 require_current(self.engine)
                 raise
         finally:
-            self._conn, self._write = None, False
+            self._conn, self._write, self._ledger = None, False, None
             try:
                 if conn.in_transaction():
                     conn.rollback()
@@ -93,5 +95,7 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         if self._conn is None or not self._write:
             raise RuntimeError("commit outside a write transaction")
+        if self._ledger is not None:
+            self._ledger.flush()  # what a billing batch held back
         self._conn.commit()
         self.commits += 1
