@@ -292,6 +292,23 @@ def test_a_batch_reads_summaries_equal_to_the_invoices_and_knows_which_are_absen
         assert store.invoice_summaries(SOUTH) == [summary_of(rich_invoice(SOUTH, OCTOBER))]
 
 
+def test_a_batch_knows_who_has_no_usage_and_sees_usage_recorded_in_its_own_transaction(
+    store: SqlLedger,
+) -> None:
+    september = (date(2025, 9, 1), date(2025, 9, 30))
+    used = UsageRecord(1, NORTH, "new-dossier", 2, date(2025, 9, 3), T0, "ops")
+    store.add_usage(used, LedgerHead(1, T0))
+    store.prefetch_billing([NORTH, SOUTH], Period(2025, 9))
+    assert list(store.usage(NORTH, *september, None)) == [used]
+    assert list(store.usage(SOUTH, *september, None)) == []
+    # South had none when the batch was read; usage recorded since is still found.
+    later = T0 + timedelta(hours=1)
+    new = UsageRecord(2, SOUTH, "new-dossier", 5, date(2025, 9, 4), later, "ops")
+    store.add_usage(new, LedgerHead(2, later))
+    assert list(store.usage(SOUTH, *september, None)) == [new]
+    assert list(store.usage(SOUTH, *september, T0)) == []
+
+
 def activation(seq: int, seat: str, org: OrgId, at: datetime) -> SeatFact:
     return SeatFact(
         seq=seq, seat=SeatId(seat), kind=FactKind.ACTIVATED, effective_on=date(2025, 10, 1),
