@@ -165,9 +165,10 @@ class BillingPrefetch(Protocol):
     Optional (the SQL store has it, the in-memory reference store does not):
     ``prefetch_billing(orgs, period)`` reads, in a few queries for the whole
     batch, what billing those organisations will ask the store inside the
-    current transaction (their contracts, their invoices' summaries, the head); the
-    store's own methods then answer from what it read, and its writes keep
-    it current. The answers are the same as without it.
+    current transaction (their contracts, their invoices' summaries, which of
+    them have no usage, the head); the store's own methods then answer from
+    what it read, and its writes keep it current. The answers are the same as
+    without it.
     """
 
     def prefetch_billing(self, orgs: Sequence[OrgId], period: Period) -> None: ...
