@@ -42,12 +42,13 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -82,11 +83,20 @@ def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
-def with_schema(url: str, schema: str) -> str:
+@contextmanager
+def autocommit(url: str) -> Iterator[Connection]:
+    """A connection outside any transaction (what ``CREATE SCHEMA`` and ``VACUUM`` need)."""
     base = create_engine(url, isolation_level="AUTOCOMMIT")
-    with base.connect() as conn:
+    try:
+        with base.connect() as conn:
+            yield conn
+    finally:
+        base.dispose()
+
+
+def with_schema(url: str, schema: str) -> str:
+    with autocommit(url) as conn:
         conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-    base.dispose()
     return (
         make_url(url)
         .update_query_dict({"options": f"-csearch_path={schema}"})
@@ -102,24 +112,20 @@ def vacuum_analyze(url: str, schema: str) -> float:
     explicitly because a server may have autovacuum off (this development machine
     does), and then a freshly generated database has neither.
     """
-    base = create_engine(url, isolation_level="AUTOCOMMIT")
     start = time.perf_counter()
-    with base.connect() as conn:
+    with autocommit(url) as conn:
         tables = conn.execute(
             text("SELECT tablename FROM pg_tables WHERE schemaname = :s ORDER BY tablename"),
             {"s": schema},
         ).scalars()
         for table in list(tables):
             conn.execute(text(f'VACUUM (ANALYZE) "{schema}"."{table}"'))
-    base.dispose()
     return time.perf_counter() - start
 
 
 def drop_schema(url: str, schema: str) -> None:
-    base = create_engine(url, isolation_level="AUTOCOMMIT")
-    with base.connect() as conn:
+    with autocommit(url) as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    base.dispose()
 
 
 # --- (a) import ----------------------------------------------------------------------

@@ -134,6 +134,14 @@ class CorruptHistory(RuntimeError):
     """A stored seat history does not fold: the facts were not validated before ``append``."""
 
 
+def _psycopg(conn: Connection) -> Any | None:
+    """The psycopg connection under ``conn`` on PostgreSQL through psycopg, else ``None``:
+    for the statements that go to the driver directly (``COPY``, large answers)."""
+    if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
+        return None
+    return conn.connection.driver_connection
+
+
 def _bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert many rows (all with the same keys) as fast as the driver allows.
 
@@ -144,7 +152,7 @@ def _bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> 
     """
     if not rows:
         return
-    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+    if _psycopg(conn) is not None:
         _copy_rows(conn, table, rows)
         return
     if conn.dialect.name != "sqlite":
@@ -249,7 +257,7 @@ def _copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> No
     values = itemgetter(*keys)
     quote = dialect.identifier_preparer.quote
     columns = ", ".join(quote(k) for k in keys)
-    driver = conn.connection.driver_connection
+    driver = _psycopg(conn)
     assert driver is not None
     with (
         driver.cursor() as cursor,
@@ -942,8 +950,8 @@ class SqlLedger:
                 )
                 found.update(r[0] for r in rows)
             return found
-        driver = self.conn.connection.driver_connection
-        if self._postgres and self.conn.dialect.driver == "psycopg" and driver is not None:
+        driver = _psycopg(self.conn)
+        if driver is not None:
             # The same through psycopg, one array parameter (see ``_among``): a billing
             # run asks once per organisation whether its messages are in the outbox, and
             # building the expression and its ARRAY type cost more than the query.
@@ -1201,9 +1209,10 @@ class SqlLedger:
             stored = {k: _date_text(v) if isinstance(v, date) else v for k, v in stored.items()}
             found = driver.execute(sql, tuple(stored[n] for n in names)).fetchall()
             return found, _date_of_text
-        if self._postgres and self.conn.dialect.driver == "psycopg" and driver is not None:
+        psycopg = _psycopg(self.conn)
+        if psycopg is not None:
             sql, _ = _compiled(query, self.conn.dialect)
-            with driver.cursor() as cursor:
+            with psycopg.cursor() as cursor:
                 cursor.execute(sql, stored)
                 return cursor.fetchall(), _as_stored
         return self.conn.execute(query, values).all(), _as_stored
