@@ -28,12 +28,13 @@ from seatledger.domain.audit import AuditEntry
 from seatledger.domain.authorisation import Operator
 from seatledger.domain.contracts import Contract
 from seatledger.domain.dates import Period, iso_instant
-from seatledger.domain.invoice import Invoice, InvoiceLine
+from seatledger.domain.invoice import CREDIT_NOTE, Invoice, InvoiceLine
 from seatledger.domain.money import minor_unit
 from seatledger.domain.organisation import Organisation
+from seatledger.domain.pricing import VatRounding
 from seatledger.domain.queries import SeatRow
 from seatledger.domain.reference_dates import YearStart
-from seatledger.domain.services.billing import RunReport, Verification
+from seatledger.domain.services.billing import OrgOutcome, RunReport, Verification
 from seatledger.domain.services.questions import SeatsAnswer
 from seatledger.domain.services.seats import HistoryEntry, SeatHistory
 from seatledger.domain.services.transfers import RequestView
@@ -262,6 +263,14 @@ def invoice_line_document(line: InvoiceLine, currency: str) -> dict[str, Any]:
         document["refers_to"] = line.refers_to
     if line.seats:
         document["seats"] = list(line.seats)
+    if line.service_from is not None:
+        document["covers"] = {
+            "from": str(line.service_from),
+            "months": line.service_months,
+            "counted_on": _iso(line.counted_on),
+        }
+    if line.vat_percent is not None:
+        document["vat_rate"] = decimal_text(line.vat_percent)
     return document
 
 
@@ -289,6 +298,14 @@ def invoice_document(invoice: Invoice) -> dict[str, Any]:
         "as_known_at": iso_instant(evidence.as_known_at) if evidence.as_known_at else None,
         "issued_at": iso_instant(invoice.issued_at) if invoice.issued_at else None,
         "seats_counted": len(evidence.seats),
+        "document": "credit-note" if invoice.kind == CREDIT_NOTE else "invoice",
+        "corrects": sorted(
+            {line.refers_to for line in invoice.lines if line.refers_to is not None}
+        ),
+        "vat_breakdown": [
+            {"rate": decimal_text(rate), "base": money(base, currency), "vat": money(vat, currency)}
+            for rate, base, vat in VatRounding().breakdown(evidence.prices, invoice.lines)
+        ],
     }
 
 
@@ -298,17 +315,24 @@ def run_document(report: RunReport) -> dict[str, Any]:
         "period": str(report.period),
         "dry_run": report.dry_run,
         "invoices": [invoice_document(i) for i in report.invoices],
-        "outcomes": [
-            {
-                "org": o.org,
-                "outcome": o.outcome.value,
-                "invoice": o.invoice.id if o.invoice is not None else None,
-                "total": money(o.invoice.total, o.invoice.currency) if o.invoice else None,
-                "note": o.note,
-            }
-            for o in report.outcomes
-        ],
+        "outcomes": [_outcome_document(o) for o in report.outcomes],
     }
+
+
+def _outcome_document(o: OrgOutcome) -> dict[str, Any]:
+    """One organisation's outcome; its other documents and its refusal only when it has them."""
+    document: dict[str, Any] = {
+        "org": o.org,
+        "outcome": o.outcome.value,
+        "invoice": o.invoice.id if o.invoice is not None else None,
+        "total": money(o.invoice.total, o.invoice.currency) if o.invoice else None,
+        "note": o.note,
+    }
+    if o.extra:
+        document["documents"] = [d.id for d in o.extra]
+    if o.error is not None:
+        document["error"] = {"code": o.error.code, "message": o.error.message}
+    return document
 
 
 def verification_document(verification: Verification) -> dict[str, Any]:

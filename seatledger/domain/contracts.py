@@ -15,11 +15,13 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
+import attrs
 from attrs import frozen
 
 from seatledger.domain.catalog import Cadence
 from seatledger.domain.dates import Period
 from seatledger.domain.identifiers import OrgId
+from seatledger.domain.policies import ContractPolicies
 from seatledger.domain.reference_dates import (
     AnnualCount,
     ReferenceDateRule,
@@ -59,6 +61,7 @@ class Contract:
     trial_until: date | None = None
     payment_method: PaymentMethod = PaymentMethod.NONE
     discount_code: str | None = None
+    policies: ContractPolicies = attrs.field(factory=ContractPolicies)
     version: int = 0
     recorded_at: datetime | None = None
     actor: str = ""

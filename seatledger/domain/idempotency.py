@@ -104,7 +104,13 @@ def canonical(value: object) -> JsonValue:
         return {str(k): canonical(v) for k, v in value.items()}
     fields = getattr(type(value), "__attrs_attrs__", None)
     if fields is not None:
-        return {f.name: canonical(getattr(value, f.name)) for f in fields}
+        # A field added later (metadata "added") counts only when set, so a request
+        # fingerprinted before it existed keeps its fingerprint.
+        return {
+            f.name: canonical(getattr(value, f.name))
+            for f in fields
+            if not (f.metadata.get("added") and getattr(value, f.name) == f.default)
+        }
     # Periods, year starts and other small values print as their canonical text.
     return str(value)
 

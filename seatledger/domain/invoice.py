@@ -18,12 +18,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
+import attrs
 from attrs import frozen
 
 from seatledger.domain.dates import Period, iso_instant
 from seatledger.domain.identifiers import OrgId
 from seatledger.domain.queries import SeatRow
 from seatledger.domain.usage import UsageRecord
+
+# Fields added after the first invoices were issued: left out of the canonical form while they
+# hold their default, so every invoice issued before them keeps its content hash.
+ADDED = {"added": True}
 
 
 class LineKind(enum.Enum):
@@ -42,7 +47,13 @@ class InvoiceStatus(enum.Enum):
 
 @frozen
 class InvoiceLine:
-    """One line; ``refers_to`` and ``seats`` tie an adjustment to what it corrects."""
+    """One line; ``refers_to`` and ``seats`` tie an adjustment to what it corrects.
+
+    A charge line records what it covers: the months ``service_from`` …
+    (``service_months`` of them) counted on ``counted_on``. ``vat_percent``
+    is the VAT rate of the line when it is not the invoice's: an adjustment
+    carries the rate of the invoice it corrects.
+    """
 
     kind: LineKind
     description: str
@@ -51,6 +62,10 @@ class InvoiceLine:
     amount: Decimal
     refers_to: str | None = None
     seats: tuple[str, ...] = ()
+    service_from: Period | None = attrs.field(default=None, metadata=ADDED)
+    service_months: int | None = attrs.field(default=None, metadata=ADDED)
+    counted_on: date | None = attrs.field(default=None, metadata=ADDED)
+    vat_percent: Decimal | None = attrs.field(default=None, metadata=ADDED)
 
 
 @frozen
@@ -75,6 +90,8 @@ class PriceSheet:
     discount_value: Decimal | None
     discount_applies: bool
     contract_version: int
+    usage_plan: str | None = attrs.field(default=None, metadata=ADDED)
+    policies: tuple[tuple[str, str], ...] | None = attrs.field(default=None, metadata=ADDED)
 
 
 @frozen
@@ -86,6 +103,49 @@ class AdjustmentBasis:
     recomputed: Decimal
     seats_added: tuple[str, ...]
     seats_removed: tuple[str, ...]
+    vat_percent: Decimal | None = attrs.field(default=None, metadata=ADDED)
+
+
+@frozen
+class ServiceTerm:
+    """The service period an invoice's count covers: ``months`` from ``first``, counted on
+    ``counted_on``; a seat owing ``n`` of them pays ``n / basis`` of the cadence price."""
+
+    first: Period
+    months: int
+    basis: int
+    counted_on: date
+
+
+@frozen
+class ArrivalCount:
+    """Seats that arrived in an annual period after its count, counted in month ``month``
+    on ``counted_on``, each owing the months of ``owed`` up to the period's end."""
+
+    month: Period
+    basis: int
+    counted_on: date
+    seats: tuple[SeatRow, ...]
+    owed: tuple[tuple[str, int], ...]
+
+
+@frozen
+class ChargeBasis:
+    """What the coverage rules decided for an invoice (invoices issued since they exist).
+
+    ``service`` is the period counted on the evidence's reference date;
+    ``owed`` names the counted seats that owe fewer of its months (the rest
+    were paid in advance by an earlier payer); ``covered_elsewhere`` the
+    seats counted but owing nothing; ``arrivals`` the seats charged for
+    arriving in an annual period; ``document`` which lines this document
+    holds (``all``, ``no-overage`` or ``overage``).
+    """
+
+    service: ServiceTerm | None
+    owed: tuple[tuple[str, int], ...]
+    covered_elsewhere: tuple[str, ...]
+    arrivals: ArrivalCount | None
+    document: str = "all"
 
 
 @frozen
@@ -105,6 +165,7 @@ class Evidence:
     seats: tuple[SeatRow, ...]
     usage: tuple[UsageRecord, ...]
     adjustments: tuple[AdjustmentBasis, ...]
+    basis: ChargeBasis | None = attrs.field(default=None, metadata=ADDED)
 
 
 @frozen
@@ -159,8 +220,17 @@ def summary_of(invoice: Invoice) -> IssuedSummary:
     )
 
 
-def invoice_id(org: OrgId, period: Period) -> str:
-    return f"INV-{period}-{org}"
+REGULAR = "regular"
+OVERAGE = "overage"
+CREDIT_NOTE = "credit-note"
+_PREFIXES = {REGULAR: "INV", OVERAGE: "OVG", CREDIT_NOTE: "CN"}
+KINDS = tuple(_PREFIXES)
+
+
+def invoice_id(org: OrgId, period: Period, kind: str = REGULAR) -> str:
+    """A document's stable id: ``INV-`` (an invoice), ``OVG-`` (an overage invoice) or ``CN-``
+    (a credit note), then the period and the organisation."""
+    return f"{_PREFIXES[kind]}-{period}-{org}"
 
 
 _quoted: Callable[[str], str] = json.encoder.encode_basestring_ascii
@@ -213,8 +283,17 @@ def _text(value: object) -> object:
     if isinstance(value, list | tuple):
         return [_text(v) for v in value]
     if hasattr(value, "__attrs_attrs__"):
-        return {a.name: _text(getattr(value, a.name)) for a in value.__attrs_attrs__}
+        return {a.name: _text(getattr(value, a.name)) for a in _hashed(value)}
     return value
+
+
+def _hashed(value: object) -> list[attrs.Attribute]:  # type: ignore[type-arg]
+    """The attributes of ``value`` in its canonical form: all but added ones at their default."""
+    return [
+        a
+        for a in value.__attrs_attrs__  # type: ignore[attr-defined]
+        if not (a.metadata.get("added") and getattr(value, a.name) == a.default)
+    ]
 
 
 def canonical_content(invoice_fields: Mapping[str, object], evidence: Evidence) -> str:
@@ -226,9 +305,7 @@ def canonical_content(invoice_fields: Mapping[str, object], evidence: Evidence) 
     text occurs anywhere else, everything goes through ``json.dumps``.
     """
     rendered = {
-        a.name: _text(getattr(evidence, a.name))
-        for a in Evidence.__attrs_attrs__
-        if a.name != "seats"
+        a.name: _text(getattr(evidence, a.name)) for a in _hashed(evidence) if a.name != "seats"
     }
     rendered["seats"] = _SEATS_MARK
     content = {"invoice": _text(dict(invoice_fields)), "evidence": rendered}

@@ -56,10 +56,24 @@ def price_sheet(
     catalog: Catalog,
     discount: DiscountCode | None,
     discount_applies: bool,
+    *,
+    usage_plan: Plan | None = None,
+    cadence: Cadence | None = None,
+    vat_percent: Decimal | None = None,
+    coverage: bool = False,
 ) -> PriceSheet:
-    """Freeze the prices and rules of a contract and catalog for one invoice."""
-    cadence = contract.cadence
+    """Freeze the prices and rules of a contract and catalog for one invoice.
+
+    Under billed coverage (``coverage``) the sheet also names the plan whose
+    usage prices apply (the plan in force when the usage happened) and the
+    contract's policies; ``cadence`` and ``vat_percent`` override the
+    contract's where the service period or the period billed says otherwise.
+    """
+    cadence = cadence or contract.cadence
+    priced_usage = usage_plan or plan
     rule = contract.annual_count().name if cadence is Cadence.ANNUAL else contract.reference
+    if coverage and cadence is Cadence.MONTHLY:
+        rule = contract.reference
     return PriceSheet(
         plan=plan.id,
         plan_name=plan.name,
@@ -68,10 +82,10 @@ def price_sheet(
         seat_price=plan.seat_prices[cadence],
         student_price=catalog.student_rate[cadence],
         addon_prices={a.id: a.prices[cadence] for a in catalog.addons.values()},
-        usage_prices={k: catalog.usage_price(plan, k) for k in sorted(catalog.usage_kinds)},
+        usage_prices={k: catalog.usage_price(priced_usage, k) for k in sorted(catalog.usage_kinds)},
         licensed=contract.licensed,
         overage_price=contract.overage_price,
-        vat_percent=contract.vat_percent,
+        vat_percent=contract.vat_percent if vat_percent is None else vat_percent,
         currency=catalog.currency,
         rounding=HalfUpPerInvoice().name,
         discount_code=discount.code if discount else None,
@@ -79,6 +93,8 @@ def price_sheet(
         discount_value=discount.value if discount else None,
         discount_applies=discount_applies,
         contract_version=contract.version,
+        usage_plan=priced_usage.id if coverage else None,
+        policies=tuple(sorted(contract.policies.as_text().items())) if coverage else None,
     )
 
 
@@ -248,14 +264,39 @@ class DiscountPolicy:
 
 @frozen
 class VatRounding:
-    """Subtotal, VAT and total under the invoice's stored rounding policy."""
+    """Subtotal, VAT and total under the invoice's stored rounding policy.
+
+    VAT is computed once per rate: on the lines at the invoice's rate, and
+    separately on the adjustments that carry the rate of the invoice they
+    correct (a credit to a 21 % invoice gives the client its 21 % back, even
+    when this invoice is at 0 %).
+    """
+
+    def breakdown(
+        self, sheet: PriceSheet, lines: Sequence[InvoiceLine]
+    ) -> list[tuple[Decimal, Decimal, Decimal]]:
+        """(rate, base, VAT) per VAT rate, the invoice's own rate first."""
+        policy = ROUNDING_POLICIES[sheet.rounding]
+        bases: dict[Decimal, Decimal] = {sheet.vat_percent: ZERO}
+        for line in lines:
+            rate = sheet.vat_percent if line.vat_percent is None else line.vat_percent
+            bases[rate] = bases.get(rate, ZERO) + line.amount
+        result = []
+        for rate, base in bases.items():
+            rounded = policy.round(base, sheet.currency)
+            result.append((rate, rounded, policy.vat(rounded, rate, sheet.currency)))
+        return result
 
     def totals(
         self, sheet: PriceSheet, lines: Sequence[InvoiceLine]
     ) -> tuple[Decimal, Decimal, Decimal]:
         policy = ROUNDING_POLICIES[sheet.rounding]
         subtotal = policy.round(all_lines_total(lines), sheet.currency)
-        vat = policy.vat(subtotal, sheet.vat_percent, sheet.currency)
+        parts = self.breakdown(sheet, lines)
+        if len(parts) == 1:
+            vat = policy.vat(subtotal, sheet.vat_percent, sheet.currency)
+        else:
+            vat = sum((v for _, _, v in parts), ZERO)
         return subtotal, vat, subtotal + vat
 
 
@@ -353,32 +394,52 @@ def adjustment_for(
     recomputed_lines: Sequence[InvoiceLine],
     recomputed_rows: Sequence[SeatRow],
     already_adjusted: Decimal,
+    earlier: Sequence[InvoiceLine] = (),
+    *,
+    own_vat: bool = False,
 ) -> tuple[AdjustmentBasis, InvoiceLine] | None:
     """The line that brings ``original`` (plus earlier adjustments) to its recomputation.
 
     Returns None when nothing changed. A positive amount is a debit, a
     negative one a credit; both name the original invoice and the seats
-    that were added to or removed from its count.
+    whose count changed since it was last adjusted (``earlier``: the
+    adjustment lines already issued for it). With ``own_vat`` the line
+    carries the original invoice's VAT rate, so the correction is taxed as
+    the invoice it corrects was.
     """
     billed_before = charges_subtotal(original.lines) + already_adjusted
     recomputed = charges_subtotal(recomputed_lines)
     delta = recomputed - billed_before
     if delta == ZERO:
         return None
-    before = {row.seat for row in original.evidence.seats}
+    counted: set[str] = {row.seat for row in original.evidence.seats}
+    for line in earlier:
+        counted ^= set(line.seats)  # each adjustment names the seats it toggled
     after = {row.seat for row in recomputed_rows}
-    added, removed = tuple(sorted(after - before)), tuple(sorted(before - after))
+    added, removed = tuple(sorted(after - counted)), tuple(sorted(counted - after))
+    changed: tuple[str, ...] = ()
     parts = []
     if added:
-        parts.append(f"now counted: {', '.join(added[:10])}{' …' if len(added) > 10 else ''}")
+        parts.append(f"now counted: {_few(added)}")
     if removed:
-        parts.append(
-            f"no longer counted: {', '.join(removed[:10])}{' …' if len(removed) > 10 else ''}"
-        )
+        parts.append(f"no longer counted: {_few(removed)}")
     if not parts:
-        parts.append("usage or add-ons changed")
+        was = {row.seat: row for row in original.evidence.seats}
+        changed = tuple(
+            sorted(row.seat for row in recomputed_rows if was.get(row.seat) not in (None, row))
+        )
+        usage_changed = any(line.kind is LineKind.USAGE for line in recomputed_lines) or any(
+            line.kind is LineKind.USAGE for line in original.lines
+        )
+        if changed:
+            parts.append(f"seats whose kind, dates or add-ons changed: {_few(changed)}")
+        if usage_changed:
+            parts.append("usage recorded for the period changed")
+        if not parts:
+            parts.append("what the seats owe changed (coverage paid elsewhere)")
     word = "debit" if delta > ZERO else "credit"
-    basis = AdjustmentBasis(original.id, billed_before, recomputed, added, removed)
+    rate = original.vat_rate if own_vat else None
+    basis = AdjustmentBasis(original.id, billed_before, recomputed, added, removed, rate)
     line = InvoiceLine(
         kind=LineKind.ADJUSTMENT,
         description=(
@@ -389,6 +450,11 @@ def adjustment_for(
         unit_price=delta,
         amount=delta,
         refers_to=original.id,
-        seats=tuple(sorted((after - before) | (before - after))),
+        seats=tuple(sorted(set(added) | set(removed))),
+        vat_percent=rate,
     )
     return basis, line
+
+
+def _few(seats: Sequence[str]) -> str:
+    return f"{', '.join(seats[:10])}{' …' if len(seats) > 10 else ''}"

@@ -37,6 +37,7 @@ or returned.
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -60,12 +61,19 @@ from seatledger.domain.authorisation import Operator
 from seatledger.domain.catalog import Cadence, Catalog
 from seatledger.domain.contracts import Contract, PaymentMethod
 from seatledger.domain.dates import Period, parse_date
-from seatledger.domain.errors import ImportRejected, LedgerError, RowProblem
+from seatledger.domain.errors import ImportRejected, InvalidContract, LedgerError, RowProblem
 from seatledger.domain.idempotency import IdempotencyKey, ResultCodec
 from seatledger.domain.invoice import Invoice
 from seatledger.domain.notifications import Contact, Notifier
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.outbox import DeliveryStatus, OutboxEntry
+from seatledger.domain.policies import (
+    AnnualStart,
+    LeaveAnnual,
+    NegativeBalance,
+    OverageDocument,
+    PaidCoverage,
+)
 from seatledger.domain.ports import Clock, PinHasher, UnitOfWork
 from seatledger.domain.queries import RangeMode
 from seatledger.domain.reminders import ReminderPolicy
@@ -183,6 +191,31 @@ def _decimal(value: Decimal | str | int | None, what: str) -> Decimal | None:
     if isinstance(value, float | bool):
         raise TypeError(f"{what} must be a Decimal (or str/int), never a float")
     return Decimal(value)
+
+
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+def _policy(kind: type[_E], value: _E | str | None, what: str) -> _E | None:
+    """A contract policy by its value; another value is refused, naming the choices."""
+    if value is None or isinstance(value, kind):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a {kind.__name__} or str, not {type(value).__name__}")
+    for member in kind:
+        if member.value == value:
+            return member
+    choices = ", ".join(m.value for m in kind)
+    raise LedgerRefused(InvalidContract(what, f"{value!r} is not one of {choices}"))
+
+
+def _removed(values: Iterable[str]) -> frozenset[str]:
+    if isinstance(values, str):
+        raise TypeError("remove must be a list of term names, not one string")
+    result = frozenset(values)
+    if not all(isinstance(v, str) for v in result):
+        raise TypeError("remove must name terms as strings")
+    return result
 
 
 def _kind(value: SeatKind | str) -> SeatKind:
@@ -793,10 +826,25 @@ class Ledger:
         payment_method: PaymentMethod | str | None = None,
         discount_code: str | None = None,
         effective_from: PeriodLike | None = None,
+        annual_start: AnnualStart | str | None = None,
+        leave_annual: LeaveAnnual | str | None = None,
+        transfer_coverage: PaidCoverage | str | None = None,
+        negative_balance: NegativeBalance | str | None = None,
+        overage_invoice: OverageDocument | str | None = None,
+        remove: Iterable[str] = (),
         actor: str | None = None,
         idempotency_key: str | None = None,
     ) -> Contract:
-        """Append a contract version; terms left out keep their current values."""
+        """Append a contract version; terms left out keep their current values.
+
+        The policies of money over the contract's life (``docs/billing.md``):
+        ``annual_start`` (``pro-rata``, ``monthly``, ``next-year``),
+        ``leave_annual`` (``wait``, ``credit``), ``transfer_coverage``
+        (``carried``, ``credited``), ``negative_balance`` (``credit-note``,
+        ``carry``) and ``overage_invoice`` (``same``, ``separate``); ``remove``
+        names terms to drop from this version on (``discount``, ``licence``,
+        ``trial``).
+        """
         terms = ContractTerms(
             plan=plan,
             cadence=None if cadence is None else Cadence(cadence),
@@ -810,6 +858,12 @@ class Ledger:
             payment_method=None if payment_method is None else PaymentMethod(payment_method),
             discount_code=discount_code,
             effective_from=None if effective_from is None else _period(effective_from),
+            annual_start=_policy(AnnualStart, annual_start, "annual_start"),
+            leave_annual=_policy(LeaveAnnual, leave_annual, "leave_annual"),
+            paid_coverage=_policy(PaidCoverage, transfer_coverage, "transfer_coverage"),
+            negative_balance=_policy(NegativeBalance, negative_balance, "negative_balance"),
+            overage_document=_policy(OverageDocument, overage_invoice, "overage_invoice"),
+            remove=_removed(remove),
         )
         catalog, who = self._backend.catalog(), self._who(actor)
         return self._write(

@@ -170,7 +170,9 @@ def test_the_demo_tells_the_xtra_lease_dispute_in_a_few_seconds(tmp_path: Path):
     assert "approved too late -> counted on INV-2025-10-nordwind" in out
     assert "refused (payment-method-required)" in out
     assert "INV-2025-11-xtra: Adjustment (credit) to INV-2025-09-xtra" in out
-    assert "no longer counted: xtra-0079: -51.50" in out
+    # One seat fewer above the licence is one overage seat fewer; the licence fee stays.
+    assert "no longer counted: xtra-0079: -12.50" in out
+    assert "Standard licence, 400 seats, month 2025-09: 400 x 39.00 = 15600.00 EUR" in out
     assert "all 20 invoices verified" in out
     assert "FORECAST" in out
     for pin in ("582046", "730915", "264871"):

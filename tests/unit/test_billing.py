@@ -413,9 +413,15 @@ def test_an_organisation_billed_in_another_currency_than_the_catalog_is_refused(
     activate(services, 1)
     in_dollars = attrs.evolve(CATALOG, currency="USD")
     clock.day = date(2025, 10, 1)
-    refused = billing.bill_run(services, in_dollars, SEPT)
+    refused = billing.bill_run(services, in_dollars, SEPT, org="north")
     assert code_of(refused) == "currency-mismatch"
     assert "EUR" in refused.failure().message
+    # Billing everyone reports the organisation as failed, with the same refusal.
+    report = billing.bill_run(services, in_dollars, SEPT).unwrap()
+    [failed] = report.failed
+    assert failed.org == "north"
+    assert failed.error is not None
+    assert failed.error.code == "currency-mismatch"
     assert billing.list_invoices(services).unwrap() == []
 
 

@@ -32,10 +32,12 @@ from cattrs import Converter
 
 from seatledger.adapters.sql.tables import decimal_text, from_micros, to_micros
 from seatledger.domain.dates import Period
-from seatledger.domain.invoice import AdjustmentBasis, InvoiceLine, PriceSheet
+from seatledger.domain.invoice import AdjustmentBasis, ChargeBasis, InvoiceLine, PriceSheet
 from seatledger.domain.usage import UsageRecord
 
-FORMAT = 1
+# 2: invoices issued under billed coverage carry the coverage rules' decisions (``basis``).
+FORMAT = 2
+FORMATS = (1, 2)
 
 
 @frozen
@@ -50,6 +52,7 @@ class InvoiceDocument:
     prices: PriceSheet
     usage: tuple[UsageRecord, ...]
     adjustments: tuple[AdjustmentBasis, ...]
+    basis: ChargeBasis | None = None
 
 
 def _structure_decimal(value: Any, _: Any) -> Decimal:
@@ -96,8 +99,9 @@ def make_converter() -> Converter:
     converter.register_structure_hook(date, _structure_date)
     converter.register_unstructure_hook(Period, str)
     converter.register_structure_hook(Period, _structure_period)
-    converter.register_unstructure_hook(
-        frozenset, lambda values: sorted(converter.unstructure(v) for v in values)
+    converter.register_unstructure_hook_func(
+        lambda kind: kind is frozenset or getattr(kind, "__origin__", None) is frozenset,
+        lambda values: sorted(converter.unstructure(v) for v in values),
     )
 
     def unstructure_enum_mapping(kind: Any) -> Any:
@@ -132,6 +136,6 @@ def document_text(document: InvoiceDocument) -> str:
 
 def document_of(text: str) -> InvoiceDocument:
     data = json.loads(text)
-    if data.get("format") != FORMAT:
+    if data.get("format") not in FORMATS:
         raise ValueError(f"unknown invoice document format {data.get('format')!r}")
     return CONVERTER.structure(data, InvoiceDocument)

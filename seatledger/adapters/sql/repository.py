@@ -100,6 +100,7 @@ from seatledger.domain.invoice import (
 from seatledger.domain.notifications import Channel, Contact, Message, MessageKind, thaw
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.outbox import DeliveryStatus, OutboxEntry
+from seatledger.domain.policies import ContractPolicies
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.queries import RangeMode, SeatRow
 from seatledger.domain.reference_dates import YearStart
@@ -586,6 +587,17 @@ def _require_instant(what: str, instant: datetime | None) -> datetime:
     return instant
 
 
+def policies_text(policies: ContractPolicies) -> str:
+    """A contract's policies as stored: JSON of the policies not at their default."""
+    default = ContractPolicies().as_text()
+    chosen = {k: v for k, v in policies.as_text().items() if default[k] != v}
+    return json.dumps(chosen, sort_keys=True, separators=(",", ":"))
+
+
+def policies_of(text: str | None) -> ContractPolicies:
+    return ContractPolicies.from_text(json.loads(text)) if text else ContractPolicies()
+
+
 def contract_row(contract: Contract) -> dict[str, Any]:
     return {
         "org_id": contract.org,
@@ -602,6 +614,7 @@ def contract_row(contract: Contract) -> dict[str, Any]:
         "trial_until": contract.trial_until,
         "payment_method": contract.payment_method.value,
         "discount_code": contract.discount_code,
+        "policies": policies_text(contract.policies),
         "recorded_at": _require_instant(
             f"contract version {contract.version}", contract.recorded_at
         ),
@@ -625,6 +638,7 @@ def contract_of(m: RowMapping) -> Contract:
         trial_until=m["trial_until"],
         payment_method=PaymentMethod(m["payment_method"]),
         discount_code=m["discount_code"],
+        policies=policies_of(m["policies"]),
         version=int(m["version"]),
         recorded_at=m["recorded_at"],
         actor=m["actor"],
@@ -666,6 +680,7 @@ def invoice_row(invoice: Invoice) -> dict[str, Any]:
         prices=evidence.prices,
         usage=evidence.usage,
         adjustments=evidence.adjustments,
+        basis=evidence.basis,
     )
     return {
         "id": invoice.id,
@@ -747,6 +762,7 @@ def invoice_of(m: RowMapping, seats: Sequence[SeatRow]) -> Invoice:
         seats=tuple(seats),
         usage=document.usage,
         adjustments=document.adjustments,
+        basis=document.basis,
     )
     return Invoice(
         id=m["id"],

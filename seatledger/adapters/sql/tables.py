@@ -242,6 +242,8 @@ contract_versions = Table(
     Column("discount_code", String(ID), nullable=True),
     Column("recorded_at", UtcMicroseconds(), nullable=False),
     Column("actor", String(TEXT), nullable=False),
+    # The contract's billing policies (``ContractPolicies``) not at their default, as JSON.
+    Column("policies", Text, nullable=False, server_default="{}"),
 )
 
 usage_records = Table(

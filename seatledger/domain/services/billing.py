@@ -16,36 +16,60 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
+import attrs
 from attrs import frozen
 from returns.result import Failure, Result, Success
 
 from seatledger.domain import notifications
 from seatledger.domain.authorisation import Action
-from seatledger.domain.catalog import Catalog
+from seatledger.domain.catalog import Cadence, Catalog
+from seatledger.domain.charges import ALL, NO_OVERAGE, OVERAGE_ONLY, CoverageRules, term_words
 from seatledger.domain.closing import ClosingRule
 from seatledger.domain.contracts import Contract, contract_in_force
+from seatledger.domain.coverage import (
+    YEAR,
+    ServicePeriod,
+    add_months,
+    arrival_count_date,
+    covering,
+    owed_for,
+    schedule,
+    seat_claims,
+    starting_in,
+)
 from seatledger.domain.dates import Period, iso_instant
 from seatledger.domain.errors import (
+    ClockWentBackwards,
     CurrencyMismatch,
     LedgerError,
     NoContract,
     ReferenceDateNotReached,
     UnknownInvoice,
 )
-from seatledger.domain.identifiers import OrgId
+from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.invoice import (
+    CREDIT_NOTE,
+    KINDS,
+    OVERAGE,
+    REGULAR,
     AdjustmentBasis,
+    ArrivalCount,
+    ChargeBasis,
+    Evidence,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
     IssuedSummary,
     LineKind,
+    PriceSheet,
+    ServiceTerm,
     evidence_hash,
     invoice_id,
     summary_of,
 )
 from seatledger.domain.money import ZERO
 from seatledger.domain.organisation import Organisation
+from seatledger.domain.policies import NegativeBalance, OverageDocument
 from seatledger.domain.ports import Store
 from seatledger.domain.pricing import (
     InvoiceRules,
@@ -58,9 +82,11 @@ from seatledger.domain.recording import assign_recorded_at
 from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, record, standing
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
+from seatledger.domain.timeline import SeatTimeline, timeline
 from seatledger.domain.usage import UsageRecord
 
 RULES = InvoiceRules()
+COVERAGE = CoverageRules()
 CLOSING = ClosingRule()
 # Organisations billed per write transaction: fewer commits and set-based reads, while a
 # batch stays short enough (about a second) for a racing worker's wait for the write lock.
@@ -75,14 +101,20 @@ class Outcome(enum.Enum):
     IN_TRIAL = "in trial"
     NO_SUBSCRIPTION = "no active subscription"
     NOT_DUE = "not due yet"
+    FAILED = "failed"
 
 
 @frozen
 class OrgOutcome:
+    """One organisation's outcome; ``extra`` holds its other documents of the run
+    (an overage invoice of its own)."""
+
     org: OrgId
     outcome: Outcome
     invoice: Invoice | None = None
     note: str = ""
+    extra: tuple[Invoice, ...] = ()
+    error: LedgerError | None = None
 
 
 @frozen
@@ -92,8 +124,17 @@ class RunReport:
     outcomes: tuple[OrgOutcome, ...]
 
     @property
+    def failed(self) -> list[OrgOutcome]:
+        """The organisations that could not be billed, each with its refusal."""
+        return [o for o in self.outcomes if o.outcome is Outcome.FAILED]
+
+    @property
     def invoices(self) -> list[Invoice]:
-        return [o.invoice for o in self.outcomes if o.invoice is not None]
+        return [
+            doc
+            for o in self.outcomes
+            for doc in ((o.invoice,) if o.invoice is not None else ()) + o.extra
+        ]
 
 
 Progress = Callable[[int, int, OrgId], None]
@@ -104,11 +145,140 @@ def _no_progress(done: int, total: int, org: OrgId) -> None:
 
 
 def due_date(contract: Contract, period: Period) -> date:
-    """The day a period is counted on: its licence count date, else the 1st.
-
-    Its invoice is issued once that day has closed (``ClosingRule``).
-    """
+    """The day a period is counted on under the first invoices' rules: its licence count
+    date, else the 1st. (Billed coverage uses ``Coverage.due``.)"""
     return contract.licence_reference_date(period) or period.first_day
+
+
+def _maybe_moved(row: SeatRow) -> bool:
+    """True if the seat may have had, or may have later, another payer than this row's.
+
+    A span that starts after the seat's activation, or ends before its
+    deactivation, was cut by a payer change (or a change of holder, kind or
+    add-ons); only those seats need their whole history to know which of
+    their months another organisation covers.
+    """
+    if row.billed_from > row.activated_on:
+        return True
+    return row.billed_until is not None and (
+        row.deactivated_on is None or row.billed_until < row.deactivated_on
+    )
+
+
+class _Claims:
+    """The claims on moved seats' months, read once per seat from its history."""
+
+    def __init__(self, store: Store, known_at: datetime | None, horizon: Period) -> None:
+        self.store = store
+        self.known_at = known_at
+        self.horizon = horizon
+        self.schedules: dict[OrgId, list[ServicePeriod]] = {}
+        self.timelines: dict[SeatId, SeatTimeline | None] = {}
+
+    def schedule_of(self, org: OrgId) -> list[ServicePeriod]:
+        if org not in self.schedules:
+            versions = self.store.contracts(org)
+            self.schedules[org] = schedule(org, versions, self.horizon, self.known_at)
+        return self.schedules[org]
+
+    def owed(
+        self, seat: SeatId, org: OrgId, sp: ServicePeriod, *, arrival: bool
+    ) -> tuple[int, Period | None]:
+        """The months of ``sp`` that ``org`` owes for ``seat``, and the month the claim starts."""
+        if seat not in self.timelines:
+            folded = timeline(seat, self.store.seat_facts(seat), self.known_at)
+            self.timelines[seat] = folded.unwrap() if isinstance(folded, Success) else None
+        found = self.timelines[seat]
+        if found is None:
+            return (0 if arrival else sp.months), None
+        payers = {owner.org for owner in found.owners}
+        owed = seat_claims(found, {p: self.schedule_of(p) for p in sorted(payers)})
+        item = owed_for(owed, org, sp, arrival=arrival)
+        if item is None:
+            return (0 if arrival else sp.months), None
+        return item.months, item.claim.from_month
+
+
+@frozen
+class Coverage:
+    """What a period's documents of one organisation cover, as known at an instant.
+
+    ``service`` is the service period that starts in the period; ``annual``
+    the annual period that covered the month before (seats arriving in it
+    are counted then); ``due`` the last of their count dates: the period's
+    documents are issued once it has closed.
+    """
+
+    periods: tuple[ServicePeriod, ...]
+    service: ServicePeriod | None
+    annual: ServicePeriod | None
+    basis: ChargeBasis
+    rows: tuple[SeatRow, ...]
+    due: date | None
+
+    @property
+    def terms(self) -> Contract | None:
+        """The contract whose prices the period's seats are charged at."""
+        if self.service is not None:
+            return self.service.contract
+        if self.annual is not None:
+            return self.annual.contract
+        return None
+
+
+def coverage_of(
+    store: Store,
+    org: OrgId,
+    period: Period,
+    known_at: datetime | None,
+    *,
+    document: str = ALL,
+    count: bool = True,
+) -> Coverage:
+    """Which service period of ``org`` starts in ``period``, which seats it counts and what
+    each owes, and which seats arrived in its annual period last month (``count`` False:
+    the schedule only, no seats read)."""
+    versions = store.contracts(org)
+    claims = _Claims(store, known_at, add_months(period, YEAR))
+    periods = tuple(claims.schedule_of(org)) if versions else ()
+    sp = starting_in(periods, period)
+    previous = period.previous()
+    last = covering(periods, previous)
+    annual = last if last is not None and last.basis == YEAR else None
+    rows: list[SeatRow] = []
+    owed: list[tuple[str, int]] = []
+    elsewhere: list[str] = []
+    arrivals: ArrivalCount | None = None
+    if count and sp is not None:
+        for row in store.billable_on(org, sp.counted_on, known_at):
+            months = sp.months
+            if _maybe_moved(row):
+                months, _ = claims.owed(row.seat, org, sp, arrival=False)
+            if months == 0:
+                elsewhere.append(row.seat)
+                continue
+            rows.append(row)
+            if months != sp.months:
+                owed.append((row.seat, months))
+    if count and annual is not None:
+        day = arrival_count_date(annual, previous)
+        arrived: list[SeatRow] = []
+        arrived_owed: list[tuple[str, int]] = []
+        for row in store.billable_on(org, day, known_at):
+            if not _maybe_moved(row):
+                continue  # never paid by anyone else: counted at the next count date
+            months, start = claims.owed(row.seat, org, annual, arrival=True)
+            if months > 0 and start == previous:
+                arrived.append(row)
+                arrived_owed.append((row.seat, months))
+        if arrived:
+            arrivals = ArrivalCount(previous, YEAR, day, tuple(arrived), tuple(arrived_owed))
+    service = ServiceTerm(sp.first, sp.months, sp.basis, sp.counted_on) if sp is not None else None
+    basis = ChargeBasis(service, tuple(owed), tuple(elsewhere), arrivals, document)
+    days = [sp.counted_on] if sp is not None else []
+    if annual is not None:
+        days.append(arrival_count_date(annual, previous))
+    return Coverage(periods, sp, annual, basis, tuple(rows), max(days) if days else None)
 
 
 def recompute_charges(
@@ -117,31 +287,56 @@ def recompute_charges(
     """An invoice's own lines recomputed from history as known at ``known_at``.
 
     The prices, rules and discount decision come from the invoice's frozen
-    evidence, so only what the ledger knows can change the result.
+    evidence, so only what the ledger knows can change the result. An
+    invoice issued under billed coverage is recomputed by its rules (which
+    service period, which seats owe which months); one issued before them by
+    the rules it was issued under.
     """
+    lines, rows, usage, _ = _recompute(store, invoice, known_at)
+    return lines, rows, usage
+
+
+def _recompute(
+    store: Store, invoice: Invoice, known_at: datetime | None
+) -> tuple[list[InvoiceLine], list[SeatRow], list[UsageRecord], ChargeBasis | None]:
     evidence = invoice.evidence
-    rows: list[SeatRow] = []
-    if evidence.reference_date is not None:
-        rows = list(store.billable_on(invoice.org, evidence.reference_date, known_at))
     usage: list[UsageRecord] = []
     window = None
     if evidence.usage_from is not None and evidence.usage_until is not None:
         window = (evidence.usage_from, evidence.usage_until)
         usage = list(store.usage(invoice.org, *window, known_at))
-    lines = RULES.charge_lines(evidence.prices, evidence.reference_date, rows, usage, window)
-    return lines, rows, usage
+    if evidence.basis is None:
+        rows: list[SeatRow] = []
+        if evidence.reference_date is not None:
+            rows = list(store.billable_on(invoice.org, evidence.reference_date, known_at))
+        lines = RULES.charge_lines(evidence.prices, evidence.reference_date, rows, usage, window)
+        return lines, rows, usage, None
+    found = coverage_of(
+        store, invoice.org, invoice.period, known_at, document=evidence.basis.document
+    )
+    basis = found.basis
+    if evidence.basis.service is None:
+        basis = attrs.evolve(basis, service=None, owed=(), covered_elsewhere=())
+        rows = []
+    else:
+        rows = list(found.rows)
+    if evidence.basis.arrivals is None:
+        basis = attrs.evolve(basis, arrivals=None)
+    lines = COVERAGE.lines(evidence.prices, basis, rows, usage, window)
+    return lines, rows, usage, basis
 
 
 def _adjusted_so_far(issued: Sequence[IssuedSummary], original: str) -> Decimal:
-    return sum(
-        (
-            line.amount
-            for inv in issued
-            for line in inv.lines
-            if line.kind is LineKind.ADJUSTMENT and line.refers_to == original
-        ),
-        ZERO,
-    )
+    return sum((line.amount for line in _adjustment_lines(issued, original)), ZERO)
+
+
+def _adjustment_lines(issued: Sequence[IssuedSummary], original: str) -> list[InvoiceLine]:
+    return [
+        line
+        for inv in issued
+        for line in inv.lines
+        if line.kind is LineKind.ADJUSTMENT and line.refers_to == original
+    ]
 
 
 @runtime_checkable
@@ -194,7 +389,10 @@ def _summaries(store: Store, org: OrgId) -> Sequence[IssuedSummary]:
 
 
 def _unchanged_since(store: Store, org: OrgId, cut: datetime | None) -> bool:
-    return cut is not None and isinstance(store, ChangeLog) and not store.changed_since(org, cut)
+    if cut is None or not isinstance(store, ChangeLog) or store.changed_since(org, cut):
+        return False
+    # A contract version recorded later can end a paid annual period early (LeaveAnnual).
+    return all(c.recorded_at is None or c.recorded_at <= cut for c in store.contracts(org))
 
 
 def _adjustments(
@@ -215,7 +413,11 @@ def _adjustments(
         if original is None:
             raise LookupError(f"invoice {summary.id} was listed but cannot be read")
         lines, rows, _ = recompute_charges(store, original, known_at)
-        adjustment = adjustment_for(original, lines, rows, _adjusted_so_far(issued, original.id))
+        adjustment = adjustment_for(
+            original, lines, rows, _adjusted_so_far(issued, original.id),
+            _adjustment_lines(issued, original.id),
+            own_vat=original.evidence.basis is not None,
+        )  # fmt: skip
         if adjustment is not None:
             result.append(adjustment)
     return result
@@ -224,6 +426,12 @@ def _adjustments(
 def _discount_applies(
     contract: Contract, catalog: Catalog, issued: Sequence[IssuedSummary], day: date
 ) -> bool:
+    """True if the contract's discount code applies to the next document issued.
+
+    Uses are counted over the documents already issued, whatever periods
+    they bill (a missed month billed after a later one does not get a
+    ``once`` code a second time).
+    """
     if contract.discount_code is None:
         return False
     code = catalog.discounts.get(contract.discount_code)
@@ -239,6 +447,27 @@ def _discount_applies(
     return allowed is None or used < allowed
 
 
+def _carry_credits(
+    sheet: PriceSheet,
+    charges: Sequence[InvoiceLine],
+    adjustments: Sequence[tuple[AdjustmentBasis, InvoiceLine]],
+) -> list[tuple[AdjustmentBasis, InvoiceLine]]:
+    """The adjustments an invoice can take without going below zero, oldest first.
+
+    ``NegativeBalance.CARRY``: a credit that does not fit waits; the next run
+    recomputes the invoice it corrects and offers it again.
+    """
+    kept: list[tuple[AdjustmentBasis, InvoiceLine]] = []
+    lines = list(charges)
+    for basis, line in adjustments:
+        _, _, total = RULES.vat.totals(sheet, [*lines, line])
+        if line.amount < ZERO and total < ZERO:
+            continue
+        kept.append((basis, line))
+        lines.append(line)
+    return kept
+
+
 def bill_organisation(
     services: Services,
     store: Store,
@@ -249,22 +478,32 @@ def bill_organisation(
     dry_run: bool,
     explicit: bool,
 ) -> Result[OrgOutcome, LedgerError]:
-    """Compute (and unless a dry run, issue) one organisation's invoice for a period."""
+    """Compute (and unless a dry run, issue) one organisation's documents for a period.
+
+    The documents are its invoice (or, when credits exceed charges under the
+    ``credit-note`` policy, a credit note), and its overage invoice when the
+    contract bills overage on a document of its own. The first is the
+    outcome's ``invoice``; the overage invoice is in ``extra``.
+    """
     org = organisation.id
-    existing = store.get_invoice(invoice_id(org, period))
-    if existing is not None:
-        return Success(OrgOutcome(org, Outcome.ALREADY_ISSUED, existing, "issued before"))
-    contract = contract_in_force(store.contracts(org), period)
+    summaries = list(_summaries(store, org))
+    existing = [s for s in summaries if s.period == period and s.kind in (REGULAR, CREDIT_NOTE)]
+    if existing:
+        found = store.get_invoice(existing[0].id)
+        return Success(OrgOutcome(org, Outcome.ALREADY_ISSUED, found, "issued before"))
+    versions = store.contracts(org)
+    contract = contract_in_force(versions, period)
     if contract is None:
         if explicit:
             return Failure(NoContract(org))
         return Success(OrgOutcome(org, Outcome.NO_SUBSCRIPTION))
-    due = due_date(contract, period)
-    if contract.in_trial_on(due):
+    plan_of_period = coverage_of(store, org, period, None, count=False)
+    due = plan_of_period.due or period.first_day
+    if plan_of_period.terms is None and contract.in_trial_on(due):
         return Success(
             OrgOutcome(org, Outcome.IN_TRIAL, note=f"trial until {contract.trial_until}")
         )
-    if contract.plan is None:
+    if plan_of_period.terms is None and contract.plan is None:
         if explicit:
             return Failure(NoContract(org))
         return Success(OrgOutcome(org, Outcome.NO_SUBSCRIPTION, note="trial ended, no plan"))
@@ -278,11 +517,18 @@ def bill_organisation(
         return Success(
             OrgOutcome(org, Outcome.NOT_DUE, note=f"counted on {due.isoformat()}, not closed yet")
         )
-    plan = catalog.plan(contract.plan)
+    terms = plan_of_period.terms or contract
+    plan = catalog.plan(terms.plan or contract.plan or "")
     if isinstance(plan, Failure):
         return Failure(plan.failure())
     if organisation.currency != catalog.currency:
         return Failure(CurrencyMismatch(org, organisation.currency, catalog.currency))
+    previous = contract_in_force(versions, period.previous())
+    usage_plan = plan.unwrap()
+    if previous is not None and previous.plan is not None:
+        priced = catalog.plan(previous.plan)
+        if isinstance(priced, Success):
+            usage_plan = priced.unwrap()
     issued_at = None
     if not dry_run:
         # Issuing is recorded like a fact: never before what the ledger already knows.
@@ -290,40 +536,113 @@ def bill_organisation(
         if isinstance(recorded, Failure):
             return Failure(recorded.failure())
         issued_at = recorded.unwrap()
-    issued = [i for i in _summaries(store, org) if i.period < period]
-    reference_date = contract.licence_reference_date(period)
+    issued = [i for i in summaries if i.period != period or i.kind not in KINDS]
     discount = catalog.discounts.get(contract.discount_code or "")
+    service = plan_of_period.service or plan_of_period.annual
+    separate = terms.policies.overage_document is OverageDocument.SEPARATE
     sheet = price_sheet(
-        contract, plan.unwrap(), catalog, discount,
+        terms, plan.unwrap(), catalog, discount,
         _discount_applies(contract, catalog, issued, due),
+        usage_plan=usage_plan,
+        cadence=service.cadence if service is not None else Cadence.MONTHLY,
+        vat_percent=contract.vat_percent,
+        coverage=True,
     )  # fmt: skip
     known_at = store.head().last_recorded_at
     # Everything below is asked "as known at" the cut, so the evidence is exactly that.
-    rows = list(store.billable_on(org, reference_date, known_at)) if reference_date else []
+    counted = coverage_of(store, org, period, known_at, document=NO_OVERAGE if separate else ALL)
     window = RULES.usage.window(period, contract.trial_until)
     usage = list(store.usage(org, *window, known_at)) if window else []
-    invoice = RULES.compose(
-        org=org,
-        period=period,
-        sheet=sheet,
-        reference_date=reference_date,
-        rows=rows,
-        usage=usage,
-        usage_window=window,
-        adjustments=_adjustments(store, issued, known_at),
-        as_known_at=known_at,
-        issued_at=issued_at,
-        status=InvoiceStatus.FORECAST if dry_run else InvoiceStatus.ISSUED,
-    )
-    if not invoice.lines:
+    status = InvoiceStatus.FORECAST if dry_run else InvoiceStatus.ISSUED
+    charges = COVERAGE.lines(sheet, counted.basis, counted.rows, usage, window)
+    adjustments = _adjustments(store, issued, known_at)
+    negative = contract.policies.negative_balance
+    if negative is NegativeBalance.CARRY:
+        adjustments = _carry_credits(sheet, charges, adjustments)
+    invoice = _compose(
+        org, period, REGULAR, sheet, counted, charges, usage, window, adjustments,
+        known_at, issued_at, status,
+    )  # fmt: skip
+    if invoice.total < ZERO:
+        invoice = _compose(
+            org, period, CREDIT_NOTE, sheet, counted, charges, usage, window, adjustments,
+            known_at, issued_at, status,
+        )  # fmt: skip
+    extra: tuple[Invoice, ...] = ()
+    if separate and counted.service is not None:
+        overage_basis = attrs.evolve(counted.basis, document=OVERAGE_ONLY)
+        overage_lines = COVERAGE.lines(sheet, overage_basis, counted.rows, (), None)
+        already = any(s.period == period and s.kind == OVERAGE for s in summaries)
+        if overage_lines and not already:
+            extra = (
+                _compose(
+                    org, period, OVERAGE, attrs.evolve(sheet, discount_applies=False),
+                    attrs.evolve(counted, basis=overage_basis), overage_lines, (), None, (),
+                    known_at, issued_at, status,
+                ),
+            )  # fmt: skip
+    if not invoice.lines and not extra:
         return Success(OrgOutcome(org, Outcome.NOTHING_TO_BILL))
+    documents = ((invoice,) if invoice.lines else ()) + extra
     if dry_run:
         note = "forecast" if closed else f"forecast: counted on {due.isoformat()}"
-        return Success(OrgOutcome(org, Outcome.FORECAST, invoice, note))
-    store.add_invoice(invoice)
-    assert invoice.issued_at is not None
-    store.enqueue(notifications.invoice_messages(invoice, invoice.issued_at), invoice.issued_at)
-    return Success(OrgOutcome(org, Outcome.ISSUED, invoice))
+        return Success(OrgOutcome(org, Outcome.FORECAST, documents[0], note, documents[1:]))
+    for document in documents:
+        store.add_invoice(document)
+        assert document.issued_at is not None
+        store.enqueue(
+            notifications.invoice_messages(document, document.issued_at), document.issued_at
+        )
+    return Success(OrgOutcome(org, Outcome.ISSUED, documents[0], "", documents[1:]))
+
+
+def _compose(
+    org: OrgId,
+    period: Period,
+    kind: str,
+    sheet: PriceSheet,
+    counted: Coverage,
+    charges: Sequence[InvoiceLine],
+    usage: Sequence[UsageRecord],
+    window: tuple[date, date] | None,
+    adjustments: Sequence[tuple[AdjustmentBasis, InvoiceLine]],
+    known_at: datetime | None,
+    issued_at: datetime | None,
+    status: InvoiceStatus,
+) -> Invoice:
+    """One document with its evidence and content hash."""
+    lines = [*charges, *(line for _, line in adjustments)]
+    subtotal, vat, total = RULES.vat.totals(sheet, lines)
+    service = counted.basis.service
+    evidence = Evidence(
+        as_known_at=known_at,
+        reference_date=service.counted_on if service is not None else None,
+        usage_from=window[0] if window else None,
+        usage_until=window[1] if window else None,
+        prices=sheet,
+        seats=counted.rows if service is not None else (),
+        usage=tuple(sorted(usage, key=lambda u: u.seq)),
+        adjustments=tuple(basis for basis, _ in adjustments),
+        basis=counted.basis,
+    )
+    draft = Invoice(
+        id=invoice_id(org, period, kind),
+        org=org,
+        period=period,
+        kind=kind,
+        status=status,
+        currency=sheet.currency,
+        lines=tuple(lines),
+        subtotal=subtotal,
+        vat_rate=sheet.vat_percent,
+        vat=vat,
+        total=total,
+        rounding=sheet.rounding,
+        evidence=evidence,
+        evidence_hash="",
+        issued_at=issued_at,
+    )
+    return attrs.evolve(draft, evidence_hash=evidence_hash(draft))
 
 
 def shard_of(org: OrgId, shards: int) -> int:
@@ -392,18 +711,26 @@ def bill_run(
                     dry_run=dry_run, explicit=org is not None,
                 )  # fmt: skip
                 if isinstance(result, Failure):
-                    refusal = result.failure()
-                    break
+                    if org is not None or isinstance(result.failure(), ClockWentBackwards):
+                        refusal = result.failure()
+                        break
+                    # One organisation that cannot be billed (nothing of it was written)
+                    # does not stop the others: it is reported with its reason.
+                    error = result.failure()
+                    billed.append(
+                        OrgOutcome(organisation.id, Outcome.FAILED, note=error.message, error=error)
+                    )
+                    continue
                 outcome = result.unwrap()
                 if outcome.outcome is Outcome.ISSUED:
-                    issued = outcome.invoice
-                    assert issued is not None
-                    assert issued.issued_at is not None
-                    record(
-                        store, issued.issued_at, actor, allowed.unwrap(), Action.INVOICE_ISSUE,
-                        org=issued.org, subject=issued.id,
-                        text=f"{issued.period} total {issued.total} {issued.currency}",
-                    )  # fmt: skip
+                    assert outcome.invoice is not None
+                    for issued in (outcome.invoice, *outcome.extra):
+                        assert issued.issued_at is not None
+                        record(
+                            store, issued.issued_at, actor, allowed.unwrap(),
+                            Action.INVOICE_ISSUE, org=issued.org, subject=issued.id,
+                            text=f"{issued.period} total {issued.total} {issued.currency}",
+                        )  # fmt: skip
                 billed.append(outcome)
             # The invoices issued before a refusal are kept, as they were one by one.
             if any(o.outcome is Outcome.ISSUED for o in billed):
@@ -468,11 +795,17 @@ def verify(store: Store, invoice: Invoice) -> Verification:
     hash_ok = evidence_hash(invoice) == invoice.evidence_hash
     if not hash_ok:
         problems.append("the content hash does not match: the stored invoice was altered")
-    lines, rows, usage = recompute_charges(store, invoice, cut)
+    lines, rows, usage, recomputed_basis = _recompute(store, invoice, cut)
     seats_ok = (
         tuple(rows) == invoice.evidence.seats
         and tuple(sorted(usage, key=lambda u: u.seq)) == invoice.evidence.usage
+        and recomputed_basis == invoice.evidence.basis
     )
+    if recomputed_basis != invoice.evidence.basis:
+        problems.append(
+            "the coverage recomputed as known at the cut differs (which period is counted, "
+            "which seats owe which months, or the seats that arrived)"
+        )
     if not seats_ok:
         counted = {r.seat for r in invoice.evidence.seats}
         now = {r.seat for r in rows}
@@ -499,6 +832,51 @@ def verify(store: Store, invoice: Invoice) -> Verification:
     return Verification(invoice.id, hash_ok, seats_ok, lines_ok, adjustments_ok, tuple(problems))
 
 
+def _explain_coverage(invoice: Invoice) -> list[str]:
+    basis = invoice.evidence.basis
+    if basis is None:
+        return []
+    out: list[str] = []
+    if invoice.kind == CREDIT_NOTE:
+        out.append(
+            "This is a credit note: the corrections below exceed the charges, so the balance "
+            "is owed to the client (policy negative_balance=credit-note)."
+        )
+    if invoice.kind == OVERAGE:
+        out.append("This overage invoice bills only the seats above the licence.")
+    if basis.service is not None:
+        term = basis.service
+        out.append(f"It covers {term_words(term.first, term.months, term.basis)}, paid in advance.")
+    if basis.owed:
+        named = ", ".join(f"{seat} ({months} months)" for seat, months in basis.owed[:10])
+        out.append(
+            "Seats whose earlier payer paid some of these months in advance owe only the "
+            f"others: {named}."
+        )
+    if basis.covered_elsewhere:
+        out.append(
+            "Counted but owing nothing, because another organisation paid these months in "
+            f"advance: {', '.join(basis.covered_elsewhere[:10])}."
+        )
+    if basis.arrivals is not None:
+        arrived = basis.arrivals
+        out.append(
+            f"{len(arrived.seats)} seats were taken over during {arrived.month} from an "
+            "organisation that paid for them the month before; they are counted on "
+            f"{arrived.counted_on.isoformat()} for the months left of the contract year."
+        )
+    rates = {line.vat_percent for line in invoice.lines if line.vat_percent is not None}
+    if rates - {invoice.vat_rate}:
+        parts = "; ".join(
+            f"{rate}% on {base} = {vat}"
+            for rate, base, vat in RULES.vat.breakdown(invoice.evidence.prices, invoice.lines)
+        )
+        out.append(
+            f"VAT per rate (a correction keeps the rate of the invoice it corrects): {parts}."
+        )
+    return out
+
+
 def explain(invoice: Invoice) -> list[str]:
     """Each line of an invoice, and where it comes from, in words a client would accept."""
     evidence = invoice.evidence
@@ -515,6 +893,7 @@ def explain(invoice: Invoice) -> list[str]:
             f"{invoice.org} that day. {len(evidence.seats)} seats counted; each is listed with "
             "its activation and deactivation dates in the evidence."
         )
+    out += _explain_coverage(invoice)
     if evidence.as_known_at is not None:
         out.append(
             f"The count uses everything recorded up to {iso_instant(evidence.as_known_at)}; "

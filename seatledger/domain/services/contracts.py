@@ -28,7 +28,16 @@ from seatledger.domain.errors import (
     UnknownDiscountCode,
     UnknownUsageKind,
 )
+from seatledger.domain.invoice import ADDED
 from seatledger.domain.money import HUNDRED, ZERO, minor_unit
+from seatledger.domain.policies import (
+    AnnualStart,
+    ContractPolicies,
+    LeaveAnnual,
+    NegativeBalance,
+    OverageDocument,
+    PaidCoverage,
+)
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.recording import assign_recorded_at
 from seatledger.domain.reference_dates import YearStart, parse_reference_rule
@@ -63,6 +72,13 @@ class ContractTerms:
     payment_method: PaymentMethod | None = None
     discount_code: str | None = None
     effective_from: Period | None = None
+    annual_start: AnnualStart | None = attrs.field(default=None, metadata=ADDED)
+    leave_annual: LeaveAnnual | None = attrs.field(default=None, metadata=ADDED)
+    paid_coverage: PaidCoverage | None = attrs.field(default=None, metadata=ADDED)
+    negative_balance: NegativeBalance | None = attrs.field(default=None, metadata=ADDED)
+    overage_document: OverageDocument | None = attrs.field(default=None, metadata=ADDED)
+    # Terms to remove from this version on: "discount", "licence", "trial".
+    remove: frozenset[str] = attrs.field(default=frozenset(), metadata=ADDED)
 
     @property
     def vendor_terms(self) -> bool:
@@ -72,9 +88,31 @@ class ContractTerms:
             value is not None
             for value in (
                 self.reference, self.year_start, self.count_days_before, self.licensed,
-                self.overage_price, self.vat_percent, self.trial_until,
+                self.overage_price, self.vat_percent, self.trial_until, *self._policies(),
             )
+        ) or bool(self.remove - {"discount"})  # fmt: skip
+
+    def _policies(self) -> tuple[object, ...]:
+        return (
+            self.annual_start, self.leave_annual, self.paid_coverage, self.negative_balance,
+            self.overage_document,
         )  # fmt: skip
+
+    def policies_on(self, current: ContractPolicies) -> ContractPolicies:
+        """``current`` with the policies these terms choose."""
+        return ContractPolicies(
+            annual_start=self.annual_start or current.annual_start,
+            leave_annual=self.leave_annual or current.leave_annual,
+            paid_coverage=self.paid_coverage or current.paid_coverage,
+            negative_balance=self.negative_balance or current.negative_balance,
+            overage_document=self.overage_document or current.overage_document,
+        )
+
+
+REMOVABLE = ("discount", "licence", "trial")
+_POLICY_FIELDS = (
+    "annual_start", "leave_annual", "paid_coverage", "negative_balance", "overage_document",
+)  # fmt: skip
 
 
 def _check_terms(contract: Contract, catalog: Catalog) -> Result[Contract, LedgerError]:
@@ -163,7 +201,10 @@ def set_contract(
                 vat_percent=catalog.default_vat_percent,
             )
         else:
-            earliest = current_period.next()
+            # A change applies from the next period; choosing a first plan after a trial
+            # applies from this one, which nothing has billed yet.
+            first_plan = latest.plan is None and terms.plan is not None
+            earliest = current_period if first_plan else current_period.next()
             if terms.effective_from is not None and terms.effective_from < earliest:
                 return Failure(
                     InvalidContract(
@@ -179,11 +220,38 @@ def set_contract(
             if isinstance(parsed, Failure):
                 return Failure(parsed.failure())
             year_start = parsed.unwrap()
+        unknown = sorted(terms.remove - set(REMOVABLE))
+        if unknown:
+            return Failure(
+                InvalidContract(
+                    "remove", f"{', '.join(unknown)}: only {', '.join(REMOVABLE)} can be removed"
+                )
+            )
+        own = ("year_start", "effective_from", "remove", *_POLICY_FIELDS)
         changes = {
             k: v
             for k, v in attrs.asdict(terms, recurse=False).items()
-            if v is not None and k not in ("year_start", "effective_from")
+            if v is not None and k not in own
         }
+        clash = sorted(
+            name
+            for name, field in (
+                ("discount", terms.discount_code), ("licence", terms.licensed),
+                ("trial", terms.trial_until),
+            )
+            if name in terms.remove and field is not None
+        )  # fmt: skip
+        if clash:
+            return Failure(
+                InvalidContract("remove", f"cannot both set and remove {', '.join(clash)}")
+            )
+        if "discount" in terms.remove:
+            changes["discount_code"] = None
+        if "licence" in terms.remove:
+            changes.update(licensed=None, overage_price=None)
+        if "trial" in terms.remove:
+            changes["trial_until"] = None
+        changes["policies"] = terms.policies_on(base.policies)
         candidate = attrs.evolve(
             base,
             **changes,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -73,8 +74,49 @@ def run(app: App, period_text: str, org_id: str | None, dry_run: bool) -> None:
         )
     if app.as_json:
         emit_json(run_document(report))
-        return
-    print_report(report)
+    else:
+        print_report(report)
+    if report.failed:
+        _report_failures(report, as_json=app.as_json)
+
+
+def _report_failures(report: RunReport, *, as_json: bool) -> None:
+    """Name each organisation that could not be billed, say what was issued, and exit 1."""
+    issued = [d.id for d in report.invoices if d.status.value == "issued"]
+    failed = report.failed
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "error": {
+                        "code": "billing-failed",
+                        "message": f"{len(failed)} organisation(s) could not be billed",
+                        "failed": [
+                            {
+                                "org": o.org,
+                                "code": o.error.code if o.error else "",
+                                "message": o.note,
+                            }
+                            for o in failed
+                        ],
+                        "issued": issued,
+                    }
+                }
+            ),
+            err=True,
+        )
+    else:
+        click.echo(f"{len(failed)} organisation(s) could not be billed:", err=True)
+        for o in failed:
+            code = o.error.code if o.error else "failed"
+            click.echo(f"  {o.org}: {code}: {o.note}", err=True)
+        done = ", ".join(issued) if issued else "nothing"
+        click.echo(
+            f"Every other organisation was billed; issued in this run: {done}. "
+            "Fix the failed ones and run again: what was issued is not issued twice.",
+            err=True,
+        )
+    raise click.exceptions.Exit(1)
 
 
 def print_report(report: RunReport) -> None:
@@ -100,6 +142,18 @@ def print_report(report: RunReport) -> None:
                 o.note or None,
             )
             for o in report.outcomes
+        ]
+        + [
+            (
+                o.org,
+                o.outcome.value,
+                doc.id,
+                len(doc.evidence.seats),
+                f"{money(doc.total, doc.currency)} {doc.currency}",
+                "overage invoice",
+            )
+            for o in report.outcomes
+            for doc in o.extra
         ],
     )
     counts = Counter(o.outcome for o in report.outcomes)
@@ -108,9 +162,8 @@ def print_report(report: RunReport) -> None:
     key = Outcome.FORECAST if report.dry_run else Outcome.ISSUED
     for o in report.outcomes:
         if o.outcome is key and o.invoice is not None:
-            totals[o.invoice.currency] = (
-                totals.get(o.invoice.currency, Decimal(0)) + o.invoice.total
-            )
+            for doc in (o.invoice, *o.extra):
+                totals[doc.currency] = totals.get(doc.currency, Decimal(0)) + doc.total
     amounts = ", ".join(f"{money(v, c)} {c}" for c, v in sorted(totals.items())) or "nothing"
     if report.dry_run:
         say(f"{summary}. Forecast total: {amounts}. This is a FORECAST: no invoice was issued.")

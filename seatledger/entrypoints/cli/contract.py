@@ -17,8 +17,16 @@ from seatledger.domain.catalog import Cadence
 from seatledger.domain.contracts import Contract, PaymentMethod
 from seatledger.domain.errors import InvalidContract
 from seatledger.domain.money import parse_amount
+from seatledger.domain.policies import (
+    AnnualStart,
+    ContractPolicies,
+    LeaveAnnual,
+    NegativeBalance,
+    OverageDocument,
+    PaidCoverage,
+)
 from seatledger.domain.services import contracts, organisations
-from seatledger.domain.services.contracts import ContractTerms
+from seatledger.domain.services.contracts import REMOVABLE, ContractTerms
 from seatledger.entrypoints.cli.app import (
     App,
     accepts_idempotency_key,
@@ -78,8 +86,22 @@ def terms_from_options(
     payment_method: str | None,
     discount: str | None,
     from_: str | None,
+    annual_start: str | None = None,
+    leave_annual: str | None = None,
+    transfer_coverage: str | None = None,
+    negative_balance: str | None = None,
+    overage_invoice: str | None = None,
+    remove: tuple[str, ...] = (),
 ) -> ContractTerms:
     """The options of 'contract set' as ``ContractTerms``; a bad value refuses (exit 1)."""
+    starts = _choice(annual_start, "annual start", tuple(p.value for p in AnnualStart))
+    leaves = _choice(leave_annual, "leave annual", tuple(p.value for p in LeaveAnnual))
+    carried = _choice(transfer_coverage, "transfer coverage", tuple(p.value for p in PaidCoverage))
+    negative = _choice(
+        negative_balance, "negative balance", tuple(p.value for p in NegativeBalance)
+    )
+    overage = _choice(overage_invoice, "overage invoice", tuple(p.value for p in OverageDocument))
+    removed = frozenset(_choice(r, "remove", REMOVABLE) or "" for r in remove)
     cadence_text = _choice(cadence, "cadence", tuple(c.value for c in Cadence))
     method_text = _choice(payment_method, "payment method", tuple(m.value for m in PaymentMethod))
     price: Decimal | None = None
@@ -101,6 +123,12 @@ def terms_from_options(
         payment_method=PaymentMethod(method_text) if method_text else None,
         discount_code=discount.strip() if discount is not None else None,
         effective_from=period_option(from_),
+        annual_start=AnnualStart(starts) if starts else None,
+        leave_annual=LeaveAnnual(leaves) if leaves else None,
+        paid_coverage=PaidCoverage(carried) if carried else None,
+        negative_balance=NegativeBalance(negative) if negative else None,
+        overage_document=OverageDocument(overage) if overage else None,
+        remove=removed,
     )
 
 
@@ -142,6 +170,45 @@ def terms_from_options(
     metavar="YYYY-MM",
     help="First period of this version [default: this period for a first contract, else the next].",
 )
+@click.option(
+    "--annual-start",
+    metavar="pro-rata|monthly|next-year",
+    help="Annual contracts that start or switch to annual mid-year: pay the months to the "
+    "year start as a share of the annual price, as monthly fees, or not at all "
+    "[default: pro-rata].",
+)
+@click.option(
+    "--leave-annual",
+    metavar="wait|credit",
+    help="Switching from annual to monthly mid-year: start the new terms when the paid year "
+    "ends, or now and credit the year's unused whole months [default: wait].",
+)
+@click.option(
+    "--transfer-coverage",
+    metavar="carried|credited",
+    help="A seat leaving this organisation after it paid in advance: the months paid stay paid "
+    "and the receiver pays after them, or the whole months after it left are credited here "
+    "[default: carried].",
+)
+@click.option(
+    "--negative-balance",
+    metavar="credit-note|carry",
+    help="When credits exceed charges: issue a credit note, or carry the credit to the next "
+    "invoice [default: credit-note].",
+)
+@click.option(
+    "--overage-invoice",
+    metavar="same|separate",
+    help="Licensed contracts: bill the overage on the invoice, or on an overage invoice of its "
+    "own [default: same].",
+)
+@click.option(
+    "--remove",
+    metavar="discount|licence|trial",
+    multiple=True,
+    help="Remove a term from this version on (repeatable): the discount code, the licence "
+    "(and its overage price) or the trial date.",
+)
 @pass_app
 def set_(
     app: App,
@@ -158,6 +225,12 @@ def set_(
     payment_method: str | None,
     discount: str | None,
     from_: str | None,
+    annual_start: str | None,
+    leave_annual: str | None,
+    transfer_coverage: str | None,
+    negative_balance: str | None,
+    overage_invoice: str | None,
+    remove: tuple[str, ...],
 ) -> None:
     """Append a new version of ORG's contract; options left out keep their values.
 
@@ -174,6 +247,8 @@ def set_(
           --reference month-start --licensed 400 --overage-price 12.50
       seatledger contract set newco --trial-until 2025-10-31
       seatledger contract set north --plan blended --payment-method sepa --from 2025-12
+      seatledger contract set north --cadence annual --year-start 09-01   # 325.00 to September
+      seatledger contract set north --remove discount
     """
     terms = terms_from_options(
         plan=plan,
@@ -188,6 +263,12 @@ def set_(
         payment_method=payment_method,
         discount=discount,
         from_=from_,
+        annual_start=annual_start,
+        leave_annual=leave_annual,
+        transfer_coverage=transfer_coverage,
+        negative_balance=negative_balance,
+        overage_invoice=overage_invoice,
+        remove=remove,
     )
     catalog = app.catalog()
     added = unwrap(
@@ -228,6 +309,10 @@ def describe_contract(found: Contract, currency: str) -> str:
     parts.append(f"payment method {found.payment_method.value}")
     if found.discount_code:
         parts.append(f"discount {found.discount_code}")
+    default = ContractPolicies().as_text()
+    chosen = [f"{k.replace('_', ' ')} {v}" for k, v in found.policies.as_text().items()]
+    if found.policies.as_text() != default:
+        parts.append("policies: " + ", ".join(chosen))
     return "; ".join(parts)
 
 
