@@ -37,6 +37,7 @@ from seatledger.domain.identifiers import OrgId, SeatId, valid_id
 from seatledger.domain.seat import FactKind, SeatKind
 
 ONE_DAY = timedelta(days=1)
+_NO_PAYER = "the row names no organisation (a Canvas roster needs --org: the one that pays)"
 
 
 class RosterFormat(enum.Enum):
@@ -329,7 +330,7 @@ def intended_seats(
         if policy.org is not None:
             payer = policy.org
         elif row.org is None:
-            problems.append(RosterProblem(row.file, row.line, "the row names no organisation"))
+            problems.append(RosterProblem(row.file, row.line, _NO_PAYER))
             continue
         else:
             payer = _payer(row.org, roster, policy.pay_level, cache)
