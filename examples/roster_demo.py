@@ -56,8 +56,8 @@ def write_export(path: Path, enrollments: str) -> Path:
 
 
 def show(report: seatledger.RosterReport) -> None:
-    print(f"{report.source}: {len(report.activate)} activated, {len(report.deactivate)} "
-          f"deactivated, {len(report.unchanged)} unchanged, {len(report.ignored)} ignored")  # fmt: skip
+    counts = (len(report.activate), len(report.deactivate), len(report.unchanged))
+    print(f"{report.source}: %d activated, %d deactivated, %d unchanged" % counts)
     for change in (*report.activate, *report.deactivate):
         until = f" until {change.deactivated_on}" if change.deactivated_on else ""
         print(f"  {change.action.value:<10} {change.seat:<10} {change.holder:<16} "
