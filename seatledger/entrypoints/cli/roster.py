@@ -28,7 +28,15 @@ from seatledger.entrypoints.rosters import RosterImport, import_roster
 
 @click.group()
 def roster() -> None:
-    """Sync seats from a learning-management system's roster export."""
+    """Sync seats from a learning-management system's roster export.
+
+    OneRoster 1.2 CSV and Canvas SIS exports, as a zip file or a folder; see
+    docs/rosters.md.
+
+    \b
+    Example:
+      seatledger roster import export.zip --format oneroster --dry-run
+    """
 
 
 @accepts_idempotency_key
