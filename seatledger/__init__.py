@@ -20,7 +20,9 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from seatledger.domain.errors import LedgerError
     from seatledger.domain.queries import RangeMode
+    from seatledger.domain.rosters import RosterReport
     from seatledger.domain.seat import SeatKind
+    from seatledger.domain.services.rosters import NewOrganisations
     from seatledger.entrypoints.api import (
         Ledger,
         LedgerRefused,
@@ -34,8 +36,10 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "LedgerRefused",
+    "NewOrganisations",
     "NewSeat",
     "RangeMode",
+    "RosterReport",
     "SeatKind",
     "__version__",
     "connect",
@@ -47,6 +51,8 @@ _API = frozenset({"Ledger", "LedgerRefused", "NewSeat", "connect", "in_memory", 
 _DOMAIN = {
     "LedgerError": "seatledger.domain.errors",
     "RangeMode": "seatledger.domain.queries",
+    "RosterReport": "seatledger.domain.rosters",
+    "NewOrganisations": "seatledger.domain.services.rosters",
     "SeatKind": "seatledger.domain.seat",
 }
 

@@ -27,6 +27,7 @@ from seatledger.domain.idempotency import ResultCodec
 from seatledger.domain.notifications import Contact
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.reference_dates import YearStart
+from seatledger.domain.rosters import RosterReport
 from seatledger.domain.seat import SeatFact
 from seatledger.domain.services.imports import ImportSummary
 from seatledger.domain.transfers import TransferRequest
@@ -102,3 +103,4 @@ TRANSFER_REQUESTS: Final = _sequence_of(TransferRequest)
 CONTRACT: Final = _codec(Contract)
 USAGE_RECORD: Final = _codec(UsageRecord)
 CONTACT: Final = _redacting(Contact, "webhook_secret")
+ROSTER_REPORT: Final = _codec(RosterReport)

@@ -817,3 +817,89 @@ class NotAuthorised(LedgerError):
     def message(self) -> str:
         where = f" for organisation {self.org!r}" if self.org is not None else ""
         return f"{self.actor!r} may not {self.action}{where}: {self.allowed}"
+
+
+# --- roster import ---------------------------------------------------------------------------
+
+
+@frozen
+class RosterProblem:
+    """One refused row of a roster export: the file, its line (the header is line 1), why."""
+
+    file: str
+    line: int
+    reason: str
+
+    def describe(self) -> str:
+        where = f"{self.file} line {self.line}" if self.line > 0 else self.file
+        return f"{where}: {self.reason}"
+
+
+@frozen
+class RosterWrongFormat(LedgerError):
+    """A roster that is not the format it claims: refused before any row is read."""
+
+    code: ClassVar[str] = "roster-wrong-format"
+    source: str
+    expected: str
+    problem: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.source} is not a {self.expected} roster: {self.problem}"
+
+
+@frozen
+class RosterRejected(LedgerError):
+    """A roster with at least one refused row: nothing was imported."""
+
+    code: ClassVar[str] = "roster-rejected"
+    source: str
+    problems: Sequence[RosterProblem]
+
+    @property
+    def message(self) -> str:
+        shown = [p.describe() for p in self.problems[:20]]
+        more = len(self.problems) - len(shown)
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        return (
+            f"{self.source}: {len(self.problems)} row(s) refused, nothing was imported:\n  "
+            + "\n  ".join(shown)
+            + tail
+        )
+
+
+@frozen
+class RosterChangeThreshold(LedgerError):
+    """A bulk roster that would deactivate more of an organisation's seats than allowed."""
+
+    code: ClassVar[str] = "roster-change-threshold"
+    org: str
+    deactivating: int
+    seats: int
+    threshold: int
+
+    @property
+    def message(self) -> str:
+        return (
+            f"the roster would deactivate {self.deactivating} of the {self.seats} active seats "
+            f"of {self.org!r}, more than {self.threshold} %; nothing was imported. Check the "
+            "export (a missing school or class deactivates its seats), then import it again "
+            "with --force if the change is real"
+        )
+
+
+@frozen
+class InvalidBillableRoles(LedgerError):
+    """A ``--billable-roles`` list that names no role, or a seat kind seatledger has not."""
+
+    code: ClassVar[str] = "invalid-billable-roles"
+    text: str
+    problem: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.text!r} is not a list of billable roles: {self.problem} "
+            "(expected ROLE or ROLE:KIND separated by commas, e.g. student,teacher:regular)"
+        )

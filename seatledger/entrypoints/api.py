@@ -63,6 +63,7 @@ from seatledger.domain.contracts import Contract, PaymentMethod
 from seatledger.domain.dates import Period, parse_date
 from seatledger.domain.errors import ImportRejected, InvalidContract, LedgerError, RowProblem
 from seatledger.domain.idempotency import IdempotencyKey, ResultCodec
+from seatledger.domain.identifiers import OrgId
 from seatledger.domain.invoice import Invoice
 from seatledger.domain.notifications import Contact, Notifier
 from seatledger.domain.organisation import Organisation
@@ -77,6 +78,14 @@ from seatledger.domain.policies import (
 from seatledger.domain.ports import Clock, PinHasher, UnitOfWork
 from seatledger.domain.queries import RangeMode
 from seatledger.domain.reminders import ReminderPolicy
+from seatledger.domain.rosters import (
+    DEFAULT_BILLABLE,
+    RosterFormat,
+    RosterMode,
+    RosterPolicy,
+    RosterReport,
+    parse_billable_roles,
+)
 from seatledger.domain.seat import SeatFact, SeatKind
 from seatledger.domain.services import (
     admins,
@@ -97,11 +106,14 @@ from seatledger.domain.services.idempotency import run_once
 from seatledger.domain.services.imports import ImportRow, ImportSummary
 from seatledger.domain.services.notify import DeliveryReport, ReminderReport
 from seatledger.domain.services.questions import SeatsAnswer
+from seatledger.domain.services.rosters import NewOrganisations
 from seatledger.domain.services.seats import SeatHistory
 from seatledger.domain.services.transfers import RequestView
 from seatledger.domain.transfers import TransferRequest
 from seatledger.domain.usage import UsageRecord
 from seatledger.entrypoints import bootstrap
+from seatledger.entrypoints.rosters import RosterImport
+from seatledger.entrypoints.rosters import import_roster as roster_import
 
 __all__ = [
     "DEFAULT_ACTOR",
@@ -572,6 +584,58 @@ class Ledger:
             lambda s: imports.import_seats(s, checked, source=source, actor=who),
             codecs.IMPORT_SUMMARY,
         )
+
+    def import_roster(
+        self,
+        path: str | Path,
+        *,
+        format: RosterFormat | str,
+        mode: RosterMode | str | None = None,
+        dry_run: bool = False,
+        billable_roles: str | Mapping[str, SeatKind] | None = None,
+        pay_level: str = "school",
+        org: str | None = None,
+        bill_completed: bool = False,
+        bill_inactive: bool = True,
+        threshold: int = 10,
+        force: bool = False,
+        create_organisations: NewOrganisations | None = None,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> RosterReport:
+        """Apply a roster export (OneRoster 1.2 CSV or Canvas SIS; a zip or a folder).
+
+        All its changes or none; the same export imported again changes nothing
+        (without ``idempotency_key`` the key is derived from its content). A dry
+        run returns the report and writes nothing. See docs/rosters.md.
+        """
+        roles: Mapping[str, SeatKind]
+        if billable_roles is None:
+            roles = DEFAULT_BILLABLE
+        elif isinstance(billable_roles, str):
+            roles = _ok(parse_billable_roles(billable_roles))
+        else:
+            roles = billable_roles
+        fmt = RosterFormat(format)
+        policy = RosterPolicy(
+            billable=dict(roles),
+            pay_level=pay_level,
+            org=OrgId(org) if org is not None else None,
+            bill_completed=bill_completed,
+            bill_inactive=bill_inactive,
+            threshold=threshold,
+            force=force,
+        )
+        asked = RosterImport(
+            path=Path(path),
+            format=fmt,
+            mode=RosterMode(mode) if mode is not None else None,
+            policy=policy,
+            actor=self._who(actor),
+            dry_run=dry_run,
+            create=create_organisations,
+        )
+        return self._run(lambda s: roster_import(s, asked, idempotency_key))
 
     # --- questions ---------------------------------------------------------------------
     def seats_on(self, org: str, on: Day, *, known_at: datetime | None = None) -> SeatsAnswer:

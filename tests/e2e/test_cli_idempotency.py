@@ -206,6 +206,6 @@ def test_exactly_the_writes_take_a_key_and_the_help_says_so(cli: Cli) -> None:
         "org add", "org contact", "admin add", "admin unlock", "contract set",
         "seat activate", "seat deactivate", "seat complete", "seat reactivate", "seat correct",
         "seat retract", "seat import", "transfer request", "transfer approve", "transfer reject",
-        "transfer withdraw", "transfer expire", "takeover", "usage record",
+        "transfer withdraw", "transfer expire", "takeover", "usage record", "roster import",
     }  # fmt: skip
     assert "--idempotency-key KEY" in cli.ok("--help")

@@ -33,6 +33,8 @@ COMMANDS = [
     ["seat", "history"],
     ["seat", "import"],
     ["seats"],
+    ["roster"],
+    ["roster", "import"],
     ["admin"],
     ["admin", "add"],
     ["admin", "list"],

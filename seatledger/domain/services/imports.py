@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from attrs import frozen
 from returns.result import Failure, Result, Success
@@ -117,41 +117,8 @@ def import_seats(
         recorded = assign_recorded_at(services.clock, head)
         if isinstance(recorded, Failure):
             return Failure(recorded.failure())
-        # The facts numbered after the head and stamped with the import's one instant,
-        # built directly (what ``stamp(draft(...))`` gives, without a copy per fact).
         at = recorded.unwrap()
-        seq = head.last_seq
-        facts: list[SeatFact] = []
-        for row in rows:
-            seq += 1
-            facts.append(
-                SeatFact(
-                    seq=seq,
-                    seat=row.seat,
-                    kind=FactKind.ACTIVATED,
-                    effective_on=row.activated_on,
-                    recorded_at=at,
-                    actor=who,
-                    reason=why,
-                    org=row.org,
-                    holder=row.holder,
-                    seat_kind=row.kind,
-                    addons=row.addons,
-                )
-            )
-            if row.deactivated_on is not None:
-                seq += 1
-                facts.append(
-                    SeatFact(
-                        seq=seq,
-                        seat=row.seat,
-                        kind=FactKind.DEACTIVATED,
-                        effective_on=row.deactivated_on,
-                        recorded_at=at,
-                        actor=who,
-                        reason=why,
-                    )
-                )
+        facts = import_facts(rows, after=head.last_seq, at=at, actor=who, reason=why)
         ledger.append(facts, LedgerHead(facts[-1].seq, at))
         role = allowed.unwrap()
         payer = {row.seat: row.org for row in rows}
@@ -161,3 +128,46 @@ def import_seats(
         services.uow.commit()
         deactivated = sum(1 for row in rows if row.deactivated_on is not None)
         return Success(ImportSummary(len(rows), deactivated, len(facts)))
+
+
+def import_facts(
+    rows: Sequence[ImportRow], *, after: int, at: datetime, actor: str, reason: str | None
+) -> list[SeatFact]:
+    """The facts of checked import rows, numbered after ``after`` and stamped with ``at``.
+
+    Built directly (what ``stamp(draft(...))`` gives, without a copy per fact):
+    each row's activation, and its deactivation if it has one.
+    """
+    seq = after
+    facts: list[SeatFact] = []
+    for row in rows:
+        seq += 1
+        facts.append(
+            SeatFact(
+                seq=seq,
+                seat=row.seat,
+                kind=FactKind.ACTIVATED,
+                effective_on=row.activated_on,
+                recorded_at=at,
+                actor=actor,
+                reason=reason,
+                org=row.org,
+                holder=row.holder,
+                seat_kind=row.kind,
+                addons=row.addons,
+            )
+        )
+        if row.deactivated_on is not None:
+            seq += 1
+            facts.append(
+                SeatFact(
+                    seq=seq,
+                    seat=row.seat,
+                    kind=FactKind.DEACTIVATED,
+                    effective_on=row.deactivated_on,
+                    recorded_at=at,
+                    actor=actor,
+                    reason=reason,
+                )
+            )
+    return facts

@@ -23,6 +23,7 @@ from seatledger.entrypoints.cli.invoice import invoice
 from seatledger.entrypoints.cli.notify import notify, remind
 from seatledger.entrypoints.cli.operator import audit, operator
 from seatledger.entrypoints.cli.org import org
+from seatledger.entrypoints.cli.roster import roster
 from seatledger.entrypoints.cli.seat import seat
 from seatledger.entrypoints.cli.seats import seats
 from seatledger.entrypoints.cli.transfer import takeover, transfer
@@ -116,6 +117,7 @@ cli.add_command(demo)
 cli.add_command(org)
 cli.add_command(seat)
 cli.add_command(seats)
+cli.add_command(roster)
 cli.add_command(admin)
 cli.add_command(contract)
 cli.add_command(transfer)
