@@ -195,7 +195,7 @@ class Oracle:
         owed = self.owed(schedules)
         money: dict[tuple[str, Period], Decimal] = defaultdict(Decimal)
         for org, periods in schedules.items():
-            for first, span, basis, count, c in periods:
+            for first, span, basis, _count, c in periods:
                 if first > until:
                     continue
                 monthly, annual = PRICES[c.plan]
