@@ -120,7 +120,7 @@ def show(app: App, org_id: str) -> None:
     """
     services = app.services()
     found = unwrap(organisations.get_organisation(services, org_id))
-    today = services.clock.today(found.timezone)
+    today = found.today(services.clock.today)
     active = unwrap(questions.count_on(services, found.id, today))
     status = unwrap(contracts.contract_status(services, found.id))
     in_force = status.contract
