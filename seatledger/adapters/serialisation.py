@@ -86,6 +86,9 @@ def _json_converter() -> Converter:
     converter.register_unstructure_hook(Period, str)
     converter.register_unstructure_hook(YearStart, str)
     converter.register_unstructure_hook(
+        ZoneChange, make_dict_unstructure_fn(ZoneChange, converter, on=override(rename="from"))
+    )
+    converter.register_unstructure_hook(
         Organisation,
         make_dict_unstructure_fn(
             Organisation,
@@ -93,9 +96,6 @@ def _json_converter() -> Converter:
             id=override(rename="org"),
             zone_changes=override(rename="timezone_changes"),
         ),
-    )
-    converter.register_unstructure_hook(
-        ZoneChange, make_dict_unstructure_fn(ZoneChange, converter, on=override(rename="from"))
     )
     answer_fields = make_dict_unstructure_fn(
         SeatsAnswer,
