@@ -113,7 +113,8 @@ def test_a_correction_changes_usage_as_known_now_but_not_as_known_before_it(
         date(2025, 9, 10),
         "in force",
     )
-    assert entry.corrects is not None and entry.corrects.supersedes == seq
+    assert entry.corrects is not None
+    assert entry.corrects.supersedes == seq
     assert world.usage_now() == [(entry.record.seq, 1, date(2025, 9, 10))]
     assert world.usage_now(known_at=before) == [(seq, 3, date(2025, 9, 10))]
 
