@@ -14,6 +14,7 @@ from datetime import date, datetime
 import attrs
 
 from seatledger.domain import queries
+from seatledger.domain import usage as usage_rules
 from seatledger.domain.admins import Admin
 from seatledger.domain.audit import AuditEntry, AuditFilter
 from seatledger.domain.authorisation import Operator
@@ -23,13 +24,13 @@ from seatledger.domain.idempotency import IdempotencyKey, IdempotencyRecord
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.invoice import Invoice
 from seatledger.domain.notifications import Contact, Message
-from seatledger.domain.organisation import Organisation
+from seatledger.domain.organisation import Organisation, ZoneChange
 from seatledger.domain.outbox import DeliveryStatus, OutboxEntry
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.queries import RangeMode, SeatRow
 from seatledger.domain.seat import FactKind, SeatFact
 from seatledger.domain.timeline import BillingSpan, timeline
-from seatledger.domain.usage import UsageRecord
+from seatledger.domain.usage import UsageRecord, UsageSupersession
 
 
 class InMemoryLedger:
@@ -40,6 +41,7 @@ class InMemoryLedger:
         self.admins: dict[tuple[OrgId, str], Admin] = {}
         self.contract_versions: list[Contract] = []
         self.usage_records: list[UsageRecord] = []
+        self.usage_withdrawals: list[UsageSupersession] = []
         self.issued: dict[str, Invoice] = {}
         self.messages: dict[str, OutboxEntry] = {}
         self.contacts: dict[OrgId, Contact] = {}
@@ -57,6 +59,7 @@ class InMemoryLedger:
         copied.admins = dict(self.admins)
         copied.contract_versions = list(self.contract_versions)
         copied.usage_records = list(self.usage_records)
+        copied.usage_withdrawals = list(self.usage_withdrawals)
         copied.issued = dict(self.issued)
         copied.messages = dict(self.messages)
         copied.contacts = dict(self.contacts)
@@ -76,6 +79,19 @@ class InMemoryLedger:
 
     def list_organisations(self) -> Sequence[Organisation]:
         return sorted(self.organisations.values(), key=lambda o: o.id)
+
+    def save_organisation(self, org: Organisation, recorded_at: datetime) -> None:
+        stored = self.organisations[org.id]
+        self.organisations[org.id] = attrs.evolve(
+            stored, name=org.name, billing_relationship=org.billing_relationship
+        )
+        self._head = LedgerHead(self._head.last_seq, recorded_at)
+
+    def add_zone_change(self, org: OrgId, change: ZoneChange, recorded_at: datetime) -> None:
+        stored = self.organisations[org]
+        changes = sorted((*stored.zone_changes, change), key=lambda c: c.on)
+        self.organisations[org] = attrs.evolve(stored, zone_changes=tuple(changes))
+        self._head = LedgerHead(self._head.last_seq, recorded_at)
 
     # --- facts ----------------------------------------------------------------
     def head(self) -> LedgerHead:
@@ -157,13 +173,44 @@ class InMemoryLedger:
     def usage(
         self, org: OrgId, first: date, last: date, known_at: datetime | None
     ) -> Sequence[UsageRecord]:
+        return usage_rules.in_force(
+            self.usage_history(org, first, last, known_at),
+            self.usage_supersessions(org, known_at),
+            known_at,
+        )
+
+    def usage_record(self, seq: int) -> UsageRecord | None:
+        return next((u for u in self.usage_records if u.seq == seq), None)
+
+    def usage_history(
+        self, org: OrgId, first: date | None, last: date | None, known_at: datetime | None
+    ) -> Sequence[UsageRecord]:
         return [
             u
             for u in self.usage_records
             if u.org == org
-            and first <= u.on <= last
+            and (first is None or first <= u.on)
+            and (last is None or u.on <= last)
             and (known_at is None or u.recorded_at <= known_at)
         ]
+
+    def usage_supersessions(
+        self, org: OrgId, known_at: datetime | None
+    ) -> Sequence[UsageSupersession]:
+        return [
+            s
+            for s in self.usage_withdrawals
+            if s.org == org and (known_at is None or s.recorded_at <= known_at)
+        ]
+
+    def usage_supersession(self, seq: int) -> UsageSupersession | None:
+        return next((s for s in self.usage_withdrawals if s.supersedes == seq), None)
+
+    def add_usage_supersession(self, supersession: UsageSupersession, head: LedgerHead) -> None:
+        if self.usage_supersession(supersession.supersedes) is not None:
+            raise ValueError(f"usage #{supersession.supersedes} is superseded already")
+        self.usage_withdrawals.append(supersession)
+        self._head = head
 
     def add_invoice(self, invoice: Invoice) -> None:
         if any(
@@ -276,6 +323,7 @@ class InMemoryUnitOfWork:
         self.ledger.admins = self._working.admins
         self.ledger.contract_versions = self._working.contract_versions
         self.ledger.usage_records = self._working.usage_records
+        self.ledger.usage_withdrawals = self._working.usage_withdrawals
         self.ledger.issued = self._working.issued
         self.ledger.messages = self._working.messages
         self.ledger.contacts = self._working.contacts

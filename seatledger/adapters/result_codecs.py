@@ -31,7 +31,7 @@ from seatledger.domain.rosters import RosterReport
 from seatledger.domain.seat import SeatFact
 from seatledger.domain.services.imports import ImportSummary
 from seatledger.domain.transfers import TransferRequest
-from seatledger.domain.usage import UsageRecord
+from seatledger.domain.usage import UsageEntry, UsageRecord
 
 T = TypeVar("T")
 
@@ -102,5 +102,6 @@ TRANSFER_REQUEST: Final = _codec(TransferRequest)
 TRANSFER_REQUESTS: Final = _sequence_of(TransferRequest)
 CONTRACT: Final = _codec(Contract)
 USAGE_RECORD: Final = _codec(UsageRecord)
+USAGE_ENTRY: Final = _codec(UsageEntry)
 CONTACT: Final = _redacting(Contact, "webhook_secret")
 ROSTER_REPORT: Final = _codec(RosterReport)

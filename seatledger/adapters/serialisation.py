@@ -30,7 +30,7 @@ from seatledger.domain.contracts import Contract
 from seatledger.domain.dates import Period, iso_instant
 from seatledger.domain.invoice import CREDIT_NOTE, Invoice, InvoiceLine
 from seatledger.domain.money import minor_unit
-from seatledger.domain.organisation import Organisation
+from seatledger.domain.organisation import Organisation, ZoneChange
 from seatledger.domain.pricing import VatRounding
 from seatledger.domain.queries import SeatRow
 from seatledger.domain.reference_dates import YearStart
@@ -38,6 +38,7 @@ from seatledger.domain.services.billing import OrgOutcome, RunReport, Verificati
 from seatledger.domain.services.questions import SeatsAnswer
 from seatledger.domain.services.seats import HistoryEntry, SeatHistory
 from seatledger.domain.services.transfers import RequestView
+from seatledger.domain.timeline import ActiveInterval
 from seatledger.domain.transfers import TransferRequest
 
 # The columns of a seats answer exported as CSV, in order (CLI.md).
@@ -86,7 +87,16 @@ def _json_converter() -> Converter:
     converter.register_unstructure_hook(Period, str)
     converter.register_unstructure_hook(YearStart, str)
     converter.register_unstructure_hook(
-        Organisation, make_dict_unstructure_fn(Organisation, converter, id=override(rename="org"))
+        ZoneChange, make_dict_unstructure_fn(ZoneChange, converter, on=override(rename="from"))
+    )
+    converter.register_unstructure_hook(
+        Organisation,
+        make_dict_unstructure_fn(
+            Organisation,
+            converter,
+            id=override(rename="org"),
+            zone_changes=override(rename="timezone_changes"),
+        ),
     )
     answer_fields = make_dict_unstructure_fn(
         SeatsAnswer,
@@ -115,6 +125,18 @@ def _json_converter() -> Converter:
         return document
 
     converter.register_unstructure_hook(HistoryEntry, entry)
+
+    interval_fields = make_dict_unstructure_fn(ActiveInterval, converter)
+
+    def interval(value: ActiveInterval) -> dict[str, Any]:
+        document = interval_fields(value)
+        document["addon_changes"] = [
+            {"from": day.isoformat(), "addons": sorted(addons)}
+            for day, addons in value.addon_changes
+        ]
+        return document
+
+    converter.register_unstructure_hook(ActiveInterval, interval)
 
     def history(value: SeatHistory) -> dict[str, Any]:
         return {

@@ -44,6 +44,7 @@ class Action(enum.Enum):
 
     ORG_ADD = "org.add"
     ORG_CONTACT = "org.contact"
+    ORG_SET = "org.set"
     OPERATOR_ADD = "operator.add"
     ADMIN_ADD = "admin.add"
     ADMIN_UNLOCK = "admin.unlock"
@@ -54,6 +55,8 @@ class Action(enum.Enum):
     SEAT_CORRECT = "seat.correct"
     SEAT_RETRACT = "seat.retract"
     SEAT_IMPORT = "seat.import"
+    SEAT_ADDON_ADD = "seat.addon-add"
+    SEAT_ADDON_REMOVE = "seat.addon-remove"
     SEAT_OWNER_CHANGE = "seat.owner-change"
     TRANSFER_REQUEST = "transfer.request"
     TRANSFER_WITHDRAW = "transfer.withdraw"
@@ -63,6 +66,8 @@ class Action(enum.Enum):
     TRANSFER_EXPIRE = "transfer.expire"
     CONTRACT_SET = "contract.set"
     USAGE_RECORD = "usage.record"
+    USAGE_CORRECT = "usage.correct"
+    USAGE_RETRACT = "usage.retract"
     INVOICE_ISSUE = "invoice.issue"
     REMIND = "notify.remind"
     DELIVER = "notify.deliver"
@@ -82,6 +87,7 @@ RULES: Final[Mapping[Action, Rule]] = MappingProxyType(
     {
         Action.ORG_ADD: Rule.OPERATOR,
         Action.ORG_CONTACT: Rule.OPERATOR_OR_ADMIN,
+        Action.ORG_SET: Rule.OPERATOR,
         Action.OPERATOR_ADD: Rule.OPERATOR,
         Action.ADMIN_ADD: Rule.OPERATOR,
         Action.ADMIN_UNLOCK: Rule.OPERATOR_OR_ADMIN,
@@ -92,6 +98,8 @@ RULES: Final[Mapping[Action, Rule]] = MappingProxyType(
         Action.SEAT_CORRECT: Rule.OPERATOR_OR_ADMIN,
         Action.SEAT_RETRACT: Rule.OPERATOR_OR_ADMIN,
         Action.SEAT_IMPORT: Rule.OPERATOR_OR_ADMIN,
+        Action.SEAT_ADDON_ADD: Rule.OPERATOR_OR_ADMIN,
+        Action.SEAT_ADDON_REMOVE: Rule.OPERATOR_OR_ADMIN,
         Action.SEAT_OWNER_CHANGE: Rule.OPERATOR,
         Action.TRANSFER_REQUEST: Rule.OPERATOR_OR_ADMIN,
         Action.TRANSFER_WITHDRAW: Rule.OPERATOR_OR_ADMIN,
@@ -101,6 +109,8 @@ RULES: Final[Mapping[Action, Rule]] = MappingProxyType(
         Action.TRANSFER_EXPIRE: Rule.OPERATOR,
         Action.CONTRACT_SET: Rule.OPERATOR_OR_ADMIN,
         Action.USAGE_RECORD: Rule.OPERATOR_OR_ADMIN,
+        Action.USAGE_CORRECT: Rule.OPERATOR_OR_ADMIN,
+        Action.USAGE_RETRACT: Rule.OPERATOR_OR_ADMIN,
         Action.INVOICE_ISSUE: Rule.OPERATOR,
         Action.REMIND: Rule.OPERATOR,
         Action.DELIVER: Rule.OPERATOR,
@@ -212,8 +222,11 @@ class Authorisation:
             return self._apply(who, Action.CONTRACT_SET, Rule.OPERATOR, org, VENDOR_TERMS)
         return self.check(who, Action.CONTRACT_SET, org)
 
-    def check_usage(self, who: Standing, org: OrgId) -> Result[Role, NotAuthorised]:
-        return self.check(who, Action.USAGE_RECORD, org)
+    def check_usage(
+        self, who: Standing, org: OrgId, action: Action = Action.USAGE_RECORD
+    ) -> Result[Role, NotAuthorised]:
+        """Recording, correcting or retracting usage: an operator, or an admin of the org."""
+        return self.check(who, action, org)
 
     def check_contact(self, who: Standing, org: OrgId) -> Result[Role, NotAuthorised]:
         return self.check(who, Action.ORG_CONTACT, org)

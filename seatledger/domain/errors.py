@@ -376,6 +376,97 @@ class FactNotCorrectable(LedgerError):
         return f"fact #{self.seq} of seat {self.seat!r} cannot be corrected: {self.problem}"
 
 
+@frozen
+class AddonAlreadyHeld(LedgerError):
+    """Adding an add-on that the seat already holds on that date."""
+
+    code: ClassVar[str] = "addon-already-held"
+    seat: str
+    addon: str
+    on: date
+
+    @property
+    def message(self) -> str:
+        return f"seat {self.seat!r} already holds add-on {self.addon!r} on {self.on.isoformat()}"
+
+
+@frozen
+class AddonNotHeld(LedgerError):
+    """Removing an add-on that the seat does not hold on that date."""
+
+    code: ClassVar[str] = "addon-not-held"
+    seat: str
+    addon: str
+    on: date
+    held: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        holds = ", ".join(self.held) if self.held else "none"
+        return (
+            f"seat {self.seat!r} does not hold add-on {self.addon!r} on {self.on.isoformat()} "
+            f"(add-ons held that day: {holds})"
+        )
+
+
+# --- usage records ----------------------------------------------------------------------
+
+
+@frozen
+class UnknownUsageRecord(LedgerError):
+    code: ClassVar[str] = "unknown-usage-record"
+    text: str
+
+    @property
+    def message(self) -> str:
+        return f"no usage record #{self.text}"
+
+
+@frozen
+class UsageNotCorrectable(LedgerError):
+    """Correcting or retracting a usage record that is already superseded, or a no-op."""
+
+    code: ClassVar[str] = "usage-not-correctable"
+    seq: int
+    problem: str
+
+    @property
+    def message(self) -> str:
+        return f"usage record #{self.seq} cannot be changed: {self.problem}"
+
+
+# --- organisations ------------------------------------------------------------------------
+
+
+@frozen
+class InvalidZoneChange(LedgerError):
+    """A time-zone change dated in the past, or not after the organisation's last change."""
+
+    code: ClassVar[str] = "invalid-zone-change"
+    org: str
+    on: date
+    problem: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"the time zone of {self.org!r} cannot change from {self.on.isoformat()}: "
+            f"{self.problem}"
+        )
+
+
+@frozen
+class NothingToChange(LedgerError):
+    """A settings command that names nothing new."""
+
+    code: ClassVar[str] = "nothing-to-change"
+    what: str
+
+    @property
+    def message(self) -> str:
+        return self.what
+
+
 # --- time -------------------------------------------------------------------------------
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
+
 from attrs import frozen
 from returns.result import Failure, Result, Success
 
@@ -34,11 +37,25 @@ CURRENCY_MINOR_UNITS: dict[str, int] = {
 
 
 @frozen
+class ZoneChange:
+    """From ``on`` on, the organisation's business dates are days in ``timezone``."""
+
+    on: date
+    timezone: str
+    recorded_at: datetime
+    actor: str
+
+
+@frozen
 class Organisation:
     """A client organisation.
 
     ``billing_relationship`` says whether the vendor invoices it: only such an
     organisation can receive the billing of a seat.
+
+    ``timezone`` is the zone it was added with; ``zone_changes`` the later
+    zones, each from a date on, in date order (decision 0022). Ask
+    ``today`` and ``zone_on`` rather than reading ``timezone``.
     """
 
     id: OrgId
@@ -46,6 +63,35 @@ class Organisation:
     timezone: str = "Europe/Amsterdam"
     currency: str = "EUR"
     billing_relationship: bool = True
+    zone_changes: tuple[ZoneChange, ...] = ()
+
+    def zone_on(self, day: date) -> str:
+        """The time zone of the business date ``day``."""
+        zone_name = self.timezone
+        for change in self.zone_changes:
+            if change.on > day:
+                break
+            zone_name = change.timezone
+        return zone_name
+
+    def today(self, today_in: Callable[[str], date]) -> date:
+        """Today's business date, given the date it is in any zone (``Clock.today``).
+
+        Before a change's date it is the old zone's date. The change's date
+        begins as it begins in the old zone and lasts until it has begun in
+        the new one too (a change to a zone behind makes that day longer); from
+        then on it is the new zone's date. So today never goes back, and never
+        skips a day that the old zone had not reached.
+        """
+        day = today_in(self.timezone)
+        for change in self.zone_changes:
+            if day < change.on:
+                break
+            in_new_zone = today_in(change.timezone)
+            if in_new_zone < change.on:
+                return change.on
+            day = in_new_zone
+        return day
 
 
 def valid_currency(text: str) -> Result[str, InvalidCurrency]:

@@ -24,11 +24,11 @@ from seatledger.domain.idempotency import IdempotencyKey, IdempotencyRecord
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.invoice import Invoice
 from seatledger.domain.notifications import Contact, Message
-from seatledger.domain.organisation import Organisation
+from seatledger.domain.organisation import Organisation, ZoneChange
 from seatledger.domain.outbox import DeliveryStatus, OutboxEntry
 from seatledger.domain.queries import RangeMode, SeatRow
 from seatledger.domain.seat import SeatFact
-from seatledger.domain.usage import UsageRecord
+from seatledger.domain.usage import UsageRecord, UsageSupersession
 
 
 class Clock(Protocol):
@@ -70,6 +70,15 @@ class LedgerRepository(Protocol):
     def get_organisation(self, org: OrgId) -> Organisation | None: ...
 
     def list_organisations(self) -> Sequence[Organisation]: ...
+
+    def save_organisation(self, org: Organisation, recorded_at: datetime) -> None:
+        """Store an organisation's changed name or billing relationship (its zone changes are
+        appended with ``add_zone_change``, never rewritten) and move the head's instant."""
+        ...
+
+    def add_zone_change(self, org: OrgId, change: ZoneChange, recorded_at: datetime) -> None:
+        """Append a time-zone change of ``org`` and move the head's instant to ``recorded_at``."""
+        ...
 
     def head(self) -> LedgerHead: ...
 
@@ -141,7 +150,8 @@ class BillingRepository(Protocol):
     def usage(
         self, org: OrgId, first: date, last: date, known_at: datetime | None
     ) -> Sequence[UsageRecord]:
-        """Usage of ``org`` dated within ``[first, last]``, recorded by ``known_at``."""
+        """Usage of ``org`` dated within ``[first, last]``, recorded by ``known_at`` and not
+        superseded (corrected or retracted) by then."""
         ...
 
     def add_invoice(self, invoice: Invoice) -> None:
@@ -157,6 +167,34 @@ class BillingRepository(Protocol):
 
     def invoices(self, org: OrgId | None, period: Period | None) -> Sequence[Invoice]:
         """Issued invoices, by period then organisation."""
+        ...
+
+
+class UsageHistoryRepository(Protocol):
+    """Usage records with their corrections and retractions, all appended, never changed."""
+
+    def usage_record(self, seq: int) -> UsageRecord | None: ...
+
+    def usage_history(
+        self, org: OrgId, first: date | None, last: date | None, known_at: datetime | None
+    ) -> Sequence[UsageRecord]:
+        """Every usage record of ``org`` dated within ``[first, last]`` (None: unbounded) and
+        recorded by ``known_at``, superseded ones included, in recorded order."""
+        ...
+
+    def usage_supersessions(
+        self, org: OrgId, known_at: datetime | None
+    ) -> Sequence[UsageSupersession]:
+        """Every correction and retraction of ``org``'s usage recorded by ``known_at``."""
+        ...
+
+    def usage_supersession(self, seq: int) -> UsageSupersession | None:
+        """What withdrew usage record ``seq``, if anything has."""
+        ...
+
+    def add_usage_supersession(self, supersession: UsageSupersession, head: LedgerHead) -> None:
+        """Append a correction (its new record is added first, with ``add_usage``) or a
+        retraction, and move the head."""
         ...
 
 
@@ -211,6 +249,7 @@ class AuditRepository(Protocol):
 class Store(
     LedgerRepository,
     BillingRepository,
+    UsageHistoryRepository,
     OutboxRepository,
     IdempotencyRepository,
     AuditRepository,

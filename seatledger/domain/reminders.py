@@ -144,7 +144,7 @@ class ReminderPolicy:
 
     def due(self, today: date, view: OrganisationView) -> list[Message]:
         org = view.organisation
-        at = _start_of(today, org.timezone)
+        at = _start_of(today, org.zone_on(today))
         messages: list[Message] = []
         if today.day == 1 and view.active_seats > 0:
             messages.append(self._review_seats(today, view, at))

@@ -48,14 +48,19 @@ class FactKind(enum.Enum):
     TRANSFER_WITHDRAWN = "transfer-withdrawn"
     TRANSFER_EXPIRED = "transfer-expired"
     TAKEN_OVER = "taken-over"
+    # Add-ons change from a date on, within the active interval the date lies in.
+    ADDON_ADDED = "addon-added"
+    ADDON_REMOVED = "addon-removed"
 
 
 # Facts that start an active interval, end one, or move the payer.
 OPENING = frozenset({FactKind.ACTIVATED, FactKind.REACTIVATED})
 CLOSING = frozenset({FactKind.DEACTIVATED, FactKind.COMPLETED})
 MOVES_PAYER = frozenset({FactKind.OWNER_CHANGED, FactKind.TRANSFER_APPROVED, FactKind.TAKEN_OVER})
+# Facts that change a seat's add-ons from their date on (``addons`` names the one add-on).
+ADDON_CHANGES = frozenset({FactKind.ADDON_ADDED, FactKind.ADDON_REMOVED})
 # Facts whose date may be corrected: the ones the timeline is built from.
-CORRECTABLE = OPENING | CLOSING | frozenset({FactKind.OWNER_CHANGED})
+CORRECTABLE = OPENING | CLOSING | ADDON_CHANGES | frozenset({FactKind.OWNER_CHANGED})
 
 
 @frozen
@@ -67,7 +72,8 @@ class SeatFact:
     ``from_org`` is the organisation it moves from. ``expires_on`` is the
     last day a transfer request can be approved (None: it never expires).
     ``holder``, ``seat_kind`` and ``addons`` describe the seat from an
-    opening fact on. ``request`` ties the facts of one transfer together.
+    opening fact on; on an add-on change, ``addons`` names the one add-on
+    added or removed. ``request`` ties the facts of one transfer together.
     """
 
     seq: int

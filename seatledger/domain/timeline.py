@@ -7,8 +7,9 @@ applied in order of effective date (ties in recorded order). The result is:
 * active intervals, half-open ``[start, end)``, never overlapping (INV-4);
 * ownership intervals, half-open, covering every date from the first
   activation on with exactly one paying organisation (INV-1);
-* billing spans, the intersections of the two: on each date a seat is
-  active, exactly one span covers it, naming the organisation that pays.
+* billing spans, the intersections of the two, cut where the seat's
+  add-ons change: on each date a seat is active, exactly one span covers
+  it, naming the organisation that pays and the add-ons it holds that day.
 
 A history that cannot be folded (a deactivation while inactive, a second
 first activation ...) is refused, naming the fact where it breaks.
@@ -19,10 +20,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
+import attrs
 from attrs import frozen
 from returns.result import Failure, Result, Success
 
 from seatledger.domain.errors import (
+    AddonAlreadyHeld,
+    AddonNotHeld,
     DeactivationBeforeActivation,
     LedgerError,
     OwnershipBeforeActivation,
@@ -31,12 +35,25 @@ from seatledger.domain.errors import (
     SeatNotActive,
 )
 from seatledger.domain.identifiers import OrgId, SeatId
-from seatledger.domain.seat import CLOSING, MOVES_PAYER, FactKind, SeatFact, SeatKind
+from seatledger.domain.seat import (
+    ADDON_CHANGES,
+    CLOSING,
+    MOVES_PAYER,
+    FactKind,
+    SeatFact,
+    SeatKind,
+)
 
 
 @frozen
 class ActiveInterval:
-    """One active interval ``[start, end)``; ``end`` is None while it is open."""
+    """One active interval ``[start, end)``; ``end`` is None while it is open.
+
+    ``addons`` are the add-ons the interval opened with; ``addon_changes``
+    the dated sets that replace them from each date on (in date order, the
+    dates within the interval), so the add-ons held on a date are those of
+    the last change on or before it.
+    """
 
     start: date
     end: date | None
@@ -44,9 +61,30 @@ class ActiveInterval:
     holder: str
     seat_kind: SeatKind
     addons: frozenset[str]
+    addon_changes: tuple[tuple[date, frozenset[str]], ...] = ()
 
     def covers(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day < self.end)
+
+    def addons_on(self, day: date) -> frozenset[str]:
+        """The add-ons held on ``day`` (a day of the interval)."""
+        held = self.addons
+        for since, addons in self.addon_changes:
+            if since > day:
+                break
+            held = addons
+        return held
+
+    @property
+    def last_addons(self) -> frozenset[str]:
+        """The add-ons held on the interval's last day (or today, while it is open)."""
+        return self.addon_changes[-1][1] if self.addon_changes else self.addons
+
+    def addon_pieces(self, start: date, end: date | None) -> list[tuple[date, date | None]]:
+        """``[start, end)`` cut at each add-on change inside it."""
+        cuts = [d for d, _ in self.addon_changes if start < d and (end is None or d < end)]
+        bounds: list[date | None] = [start, *sorted(set(cuts)), end]
+        return [(a, bounds[i + 1]) for i, a in enumerate(bounds[:-1]) if a is not None]
 
 
 @frozen
@@ -120,6 +158,7 @@ class SeatTimeline:
         return self.owners[-1].org if self.owners else None
 
     def spans(self) -> tuple[BillingSpan, ...]:
+        """Each stretch with one payer and one set of add-ons, in date order."""
         result: list[BillingSpan] = []
         for interval in self.intervals:
             for owner in self.owners:
@@ -127,20 +166,21 @@ class SeatTimeline:
                 end = _earliest(interval.end, owner.end)
                 if end is not None and end <= start:
                     continue
-                result.append(
-                    BillingSpan(
-                        seat=self.seat,
-                        org=owner.org,
-                        start=start,
-                        end=end,
-                        activated_on=interval.start,
-                        deactivated_on=interval.end,
-                        ended_by=interval.ended_by,
-                        holder=interval.holder,
-                        seat_kind=interval.seat_kind,
-                        addons=interval.addons,
+                for piece_start, piece_end in interval.addon_pieces(start, end):
+                    result.append(
+                        BillingSpan(
+                            seat=self.seat,
+                            org=owner.org,
+                            start=piece_start,
+                            end=piece_end,
+                            activated_on=interval.start,
+                            deactivated_on=interval.end,
+                            ended_by=interval.ended_by,
+                            holder=interval.holder,
+                            seat_kind=interval.seat_kind,
+                            addons=interval.addons_on(piece_start),
+                        )
                     )
-                )
         return tuple(result)
 
 
@@ -234,6 +274,13 @@ def fold(seat: SeatId, facts: Sequence[SeatFact]) -> Result[SeatTimeline, FoldFa
                 )
             if fact.org is not None:
                 owner_changes.append((fact.effective_on, fact.org))
+        elif kind in ADDON_CHANGES:
+            if open_interval is None:
+                return Failure(FoldFailure(fact, SeatNotActive(seat, fact.effective_on)))
+            changed = _change_addons(seat, open_interval, fact)
+            if isinstance(changed, Failure):
+                return Failure(FoldFailure(fact, changed.failure()))
+            open_interval = changed.unwrap()
         # Requests, rejections, withdrawals and expiries are history only.
 
     if open_interval is not None:
@@ -249,14 +296,29 @@ def timeline(
 
 
 def _close(interval: ActiveInterval, end: date, kind: FactKind) -> ActiveInterval:
-    return ActiveInterval(
-        start=interval.start,
-        end=end,
-        ended_by=kind,
-        holder=interval.holder,
-        seat_kind=interval.seat_kind,
-        addons=interval.addons,
-    )
+    return attrs.evolve(interval, end=end, ended_by=kind)
+
+
+def _change_addons(
+    seat: SeatId, interval: ActiveInterval, fact: SeatFact
+) -> Result[ActiveInterval, LedgerError]:
+    """The open interval with the fact's add-on added or removed from its date on."""
+    day = fact.effective_on
+    held = interval.addons_on(day)
+    (addon,) = fact.addons
+    if fact.kind is FactKind.ADDON_ADDED:
+        if addon in held:
+            return Failure(AddonAlreadyHeld(seat, addon, day))
+        new = held | {addon}
+    else:
+        if addon not in held:
+            return Failure(AddonNotHeld(seat, addon, day, tuple(sorted(held))))
+        new = held - {addon}
+    # Facts apply in date order, so this change is the latest; one on the same date replaces.
+    kept = tuple((d, a) for d, a in interval.addon_changes if d < day)
+    if day <= interval.start:
+        return Success(attrs.evolve(interval, addons=new, addon_changes=()))
+    return Success(attrs.evolve(interval, addon_changes=(*kept, (day, new))))
 
 
 def _ownership(changes: list[tuple[date, OrgId]]) -> tuple[OwnershipInterval, ...]:

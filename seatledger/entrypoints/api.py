@@ -99,6 +99,7 @@ from seatledger.domain.services import (
     seats,
     transfers,
 )
+from seatledger.domain.services import usage as usage_cases
 from seatledger.domain.services.billing import RunReport, Verification
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.contracts import ContractStatus, ContractTerms
@@ -110,7 +111,7 @@ from seatledger.domain.services.rosters import NewOrganisations
 from seatledger.domain.services.seats import SeatHistory
 from seatledger.domain.services.transfers import RequestView
 from seatledger.domain.transfers import TransferRequest
-from seatledger.domain.usage import UsageRecord
+from seatledger.domain.usage import UsageEntry, UsageListing, UsageRecord
 from seatledger.entrypoints import bootstrap
 from seatledger.entrypoints.rosters import RosterImport
 from seatledger.entrypoints.rosters import import_roster as roster_import
@@ -397,6 +398,35 @@ class Ledger:
             codecs.ORGANISATION,
         )  # fmt: skip
 
+    def set_organisation(
+        self,
+        org: str,
+        *,
+        name: str | None = None,
+        timezone: str | None = None,
+        timezone_from: Day | None = None,
+        billing_relationship: bool | None = None,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Organisation:
+        """Change an organisation's name, time zone or billing relationship (None: unchanged).
+
+        A new ``timezone`` applies from ``timezone_from`` on (default: today),
+        never from a day already begun (decision 0022).
+        """
+        who, since = self._who(actor), _maybe_day(timezone_from)
+        return self._write(
+            idempotency_key,
+            "org.set",
+            {"org": org, "name": name, "timezone": timezone, "timezone_from": since,
+             "billing_relationship": billing_relationship, "actor": who},
+            lambda s: organisations.set_organisation(
+                s, org, name=name, timezone=timezone, timezone_from=since,
+                billing_relationship=billing_relationship, actor=who,
+            ),
+            codecs.ORGANISATION,
+        )  # fmt: skip
+
     def organisation(self, org: str) -> Organisation:
         return self._run(lambda s: organisations.get_organisation(s, org))
 
@@ -536,6 +566,46 @@ class Ledger:
             "seat.retract",
             {"seat": seat, "seq": seq, "actor": who, "reason": reason},
             lambda s: seats.retract(s, seat, seq, actor=who, reason=reason),
+            codecs.SEAT_FACT,
+        )
+
+    def add_addon(
+        self,
+        seat: str,
+        addon: str,
+        *,
+        on: Day | None = None,
+        reason: str | None = None,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> SeatFact:
+        """The seat holds ``addon`` from ``on`` on (default: today) to the end of its interval."""
+        day, who = _maybe_day(on), self._who(actor)
+        return self._write(
+            idempotency_key,
+            "seat.addon-add",
+            {"seat": seat, "addon": addon, "actor": who, "on": day, "reason": reason},
+            lambda s: seats.add_addon(s, seat, addon, actor=who, on=day, reason=reason),
+            codecs.SEAT_FACT,
+        )
+
+    def remove_addon(
+        self,
+        seat: str,
+        addon: str,
+        *,
+        on: Day | None = None,
+        reason: str | None = None,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> SeatFact:
+        """The seat no longer holds ``addon`` from ``on`` on (default: today)."""
+        day, who = _maybe_day(on), self._who(actor)
+        return self._write(
+            idempotency_key,
+            "seat.addon-remove",
+            {"seat": seat, "addon": addon, "actor": who, "on": day, "reason": reason},
+            lambda s: seats.remove_addon(s, seat, addon, actor=who, on=day, reason=reason),
             codecs.SEAT_FACT,
         )
 
@@ -962,6 +1032,61 @@ class Ledger:
                 s, catalog, org, kind, quantity=quantity, on=day, actor=who
             ),
             codecs.USAGE_RECORD,
+        )
+
+    def list_usage(
+        self,
+        org: str,
+        *,
+        first: Day | None = None,
+        last: Day | None = None,
+        known_at: datetime | None = None,
+    ) -> UsageListing:
+        """``org``'s usage records dated within ``[first, last]`` (None: unbounded), as known
+        at ``known_at`` (None: now), each with its status (in force, corrected, retracted)."""
+        start, end = _maybe_day(first), _maybe_day(last)
+        return self._run(
+            lambda s: usage_cases.list_usage(s, org, first=start, last=end, known_at=known_at)
+        )
+
+    def correct_usage(
+        self,
+        record: int,
+        *,
+        quantity: int,
+        on: Day | None = None,
+        reason: str,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> UsageEntry:
+        """Correct usage record ``record``: a new record (returned) supersedes it from now on."""
+        day, who = _maybe_day(on), self._who(actor)
+        return self._write(
+            idempotency_key,
+            "usage.correct",
+            {"record": record, "quantity": quantity, "on": day, "reason": reason, "actor": who},
+            lambda s: usage_cases.correct_usage(
+                s, record, quantity=quantity, on=day, reason=reason, actor=who
+            ),
+            codecs.USAGE_ENTRY,
+        )
+
+    def retract_usage(
+        self,
+        record: int,
+        *,
+        reason: str,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> UsageEntry:
+        """Retract usage record ``record``: it never happened; billed no more from now on."""
+        who = self._who(actor)
+        return self._write(
+            idempotency_key,
+            "usage.retract",
+            {"record": record, "reason": reason, "actor": who},
+            lambda s: usage_cases.retract_usage(s, record, reason=reason, actor=who),
+            codecs.USAGE_ENTRY,
         )
 
     # --- billing and proof ---------------------------------------------------------------------

@@ -72,6 +72,14 @@ WRITES: dict[str, tuple[list[str], list[str]]] = {
         ["org", "add", "east", "--name", "East BV"],
     ),
     "admin add": (["admin", "add", "north", "lee"], ["admin", "add", "north", "lou"]),
+    "seat addon add": (
+        ["seat", "addon", "add", "s-1", "library"],
+        ["seat", "addon", "add", "s-1", "forms"],
+    ),
+    "org set": (
+        ["org", "set", "north", "--name", "North BV"],
+        ["org", "set", "north", "--name", "North NV"],
+    ),
 }  # fmt: skip
 
 
@@ -207,5 +215,6 @@ def test_exactly_the_writes_take_a_key_and_the_help_says_so(cli: Cli) -> None:
         "seat activate", "seat deactivate", "seat complete", "seat reactivate", "seat correct",
         "seat retract", "seat import", "transfer request", "transfer approve", "transfer reject",
         "transfer withdraw", "transfer expire", "takeover", "usage record", "roster import",
+        "org set", "seat addon add", "seat addon remove", "usage correct", "usage retract",
     }  # fmt: skip
     assert "--idempotency-key KEY" in cli.ok("--help")

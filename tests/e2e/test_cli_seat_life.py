@@ -43,6 +43,7 @@ def test_xtra_lease_is_added_listed_and_shown_in_json(cli: Cli):
         "timezone": "America/Chicago",
         "currency": "USD",
         "billing_relationship": True,
+        "timezone_changes": [],
     }
     cli.ok(
         "org",

@@ -74,6 +74,13 @@ reactivations = st.tuples(
     st.just("reactivate"), seat_ids, backdating, st.sampled_from([None, *SeatKind])
 )
 owner_changes = st.tuples(st.just("owner"), seat_ids, org_ids, backdating)
+# Add-on changes split a seat's spans where they fall (the projection stores each piece).
+addon_changes = st.tuples(
+    st.sampled_from(["addon-add", "addon-remove"]),
+    seat_ids,
+    st.sampled_from(["library", "forms"]),
+    backdating,
+)
 # Weighted towards the commands that build history, so most sequences have some.
 commands = st.one_of(
     activations,
@@ -84,6 +91,8 @@ commands = st.one_of(
     reactivations,
     owner_changes,
     owner_changes,
+    addon_changes,
+    addon_changes,
     st.tuples(st.just("correct"), seat_ids, st.integers(0, 5), backdating),
     st.tuples(st.just("retract"), seat_ids, st.integers(0, 5)),
     st.tuples(st.just("org"), org_ids, st.sampled_from(ZONES)),
@@ -173,6 +182,12 @@ def run(services: Services, clock: FixedClock, command: Command) -> Result[Any, 
         _, seat, index = command
         seq = seat_fact_seq(services, seat, index)
         return seats.retract(services, seat, seq, actor="prop", reason="mistake")
+    if name in ("addon-add", "addon-remove"):
+        _, seat, addon, back = command
+        change = seats.add_addon if name == "addon-add" else seats.remove_addon
+        return change(
+            services, seat, addon, actor="prop", on=today - timedelta(days=back), reason="addon"
+        )
     if name == "owner":
         _, seat, org, back = command
         return change_owner(services, seat, org, today - timedelta(days=back))

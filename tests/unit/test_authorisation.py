@@ -166,6 +166,7 @@ def test_an_operator_who_is_also_the_receivers_admin_approves_as_admin() -> None
 # The table, restated independently: who may do each action in a closed ledger.
 OPERATORS_ONLY = {
     Action.ORG_ADD,
+    Action.ORG_SET,
     Action.OPERATOR_ADD,
     Action.ADMIN_ADD,
     Action.TRANSFER_EXPIRE,

@@ -103,6 +103,7 @@ def test_an_organisation_is_keyed_by_org_not_by_the_domains_id():
         "timezone": "America/Chicago",
         "currency": "USD",
         "billing_relationship": True,
+        "timezone_changes": [],
     }
 
 
@@ -166,6 +167,7 @@ def test_a_history_lists_facts_with_who_superseded_them_and_the_intervals():
             "holder": "Ada",
             "seat_kind": "regular",
             "addons": [],
+            "addon_changes": [],
         }
     ]
     assert document["payer_intervals"] == [{"org": "xtra", "start": "2017-03-01", "end": None}]

@@ -74,11 +74,13 @@ from seatledger.adapters.sql.tables import (
     invoices,
     ledger_head,
     operators,
+    organisation_zones,
     organisations,
     outbox,
     seat_facts,
     to_micros,
     usage_records,
+    usage_supersessions,
 )
 from seatledger.domain import queries
 from seatledger.domain.admins import Admin
@@ -98,7 +100,7 @@ from seatledger.domain.invoice import (
     summary_of,
 )
 from seatledger.domain.notifications import Channel, Contact, Message, MessageKind, thaw
-from seatledger.domain.organisation import Organisation
+from seatledger.domain.organisation import Organisation, ZoneChange
 from seatledger.domain.outbox import DeliveryStatus, OutboxEntry
 from seatledger.domain.policies import ContractPolicies
 from seatledger.domain.ports import LedgerHead
@@ -106,7 +108,7 @@ from seatledger.domain.queries import RangeMode, SeatRow
 from seatledger.domain.reference_dates import YearStart
 from seatledger.domain.seat import FactKind, SeatFact, SeatKind
 from seatledger.domain.timeline import BillingSpan, timeline
-from seatledger.domain.usage import UsageRecord
+from seatledger.domain.usage import UsageRecord, UsageSupersession
 
 # SQLite allows 32766 bound variables per statement (999 before 3.32): stay well below.
 CHUNK = 500
@@ -461,13 +463,31 @@ def span_of(m: RowMapping) -> BillingSpan:
     )
 
 
-def organisation_of(m: RowMapping) -> Organisation:
+def organisation_of(m: RowMapping, zones: Sequence[ZoneChange] = ()) -> Organisation:
     return Organisation(
         id=OrgId(m["id"]),
         name=m["name"],
         timezone=m["timezone"],
         currency=m["currency"],
         billing_relationship=bool(m["billing_relationship"]),
+        zone_changes=tuple(zones),
+    )
+
+
+def zone_change_of(m: RowMapping) -> ZoneChange:
+    return ZoneChange(
+        on=m["from_on"], timezone=m["timezone"], recorded_at=m["recorded_at"], actor=m["actor"]
+    )
+
+
+def supersession_of(m: RowMapping) -> UsageSupersession:
+    return UsageSupersession(
+        supersedes=int(m["supersedes"]),
+        org=OrgId(m["org_id"]),
+        replaced_by=int(m["replaced_by"]) if m["replaced_by"] is not None else None,
+        reason=m["reason"],
+        recorded_at=m["recorded_at"],
+        actor=m["actor"],
     )
 
 
@@ -882,7 +902,8 @@ class SqlLedger:
             _bulk_insert(self.conn, table, rows)
 
     def _changed_among(self, orgs: Sequence[OrgId], instant: datetime) -> set[OrgId]:
-        """Which of ``orgs`` have spans or usage recorded after ``instant``: one query each."""
+        """Which of ``orgs`` have spans, usage or usage corrections recorded after ``instant``:
+        one query each."""
         changed: set[OrgId] = set()
         for batch in chunks(list(orgs), self._chunk):
             spans = select(billing_spans.c.org_id).where(
@@ -892,7 +913,11 @@ class SqlLedger:
             usage = select(usage_records.c.org_id).where(
                 self._among(usage_records.c.org_id, batch), usage_records.c.recorded_at > instant
             )
-            for query in (spans, usage):
+            withdrawn = select(usage_supersessions.c.org_id).where(
+                self._among(usage_supersessions.c.org_id, batch),
+                usage_supersessions.c.recorded_at > instant,
+            )
+            for query in (spans, usage, withdrawn):
                 changed.update(OrgId(r[0]) for r in self.conn.execute(query.distinct()))
         return changed
 
@@ -924,11 +949,45 @@ class SqlLedger:
 
     def get_organisation(self, org: OrgId) -> Organisation | None:
         row = self.conn.execute(select(organisations).where(organisations.c.id == org)).first()
-        return organisation_of(row._mapping) if row is not None else None
+        if row is None:
+            return None
+        zones = self.conn.execute(
+            select(organisation_zones)
+            .where(organisation_zones.c.org_id == org)
+            .order_by(organisation_zones.c.from_on)
+        )
+        return organisation_of(row._mapping, [zone_change_of(z._mapping) for z in zones])
 
     def list_organisations(self) -> Sequence[Organisation]:
         rows = self.conn.execute(select(organisations)).all()
-        return sorted((organisation_of(r._mapping) for r in rows), key=lambda o: o.id)
+        zones: dict[str, list[ZoneChange]] = defaultdict(list)
+        for z in self.conn.execute(
+            select(organisation_zones).order_by(organisation_zones.c.from_on)
+        ):
+            zones[z.org_id].append(zone_change_of(z._mapping))
+        return sorted(
+            (organisation_of(r._mapping, zones.get(r.id, ())) for r in rows), key=lambda o: o.id
+        )
+
+    def save_organisation(self, org: Organisation, recorded_at: datetime) -> None:
+        self.conn.execute(
+            update(organisations)
+            .where(organisations.c.id == org.id)
+            .values(name=org.name, billing_relationship=org.billing_relationship)
+        )
+        self._move_recorded_at(recorded_at)
+
+    def add_zone_change(self, org: OrgId, change: ZoneChange, recorded_at: datetime) -> None:
+        self.conn.execute(
+            insert(organisation_zones).values(
+                org_id=org,
+                from_on=change.on,
+                timezone=change.timezone,
+                recorded_at=change.recorded_at,
+                actor=change.actor,
+            )
+        )
+        self._move_recorded_at(recorded_at)
 
     # --- facts ----------------------------------------------------------------
     def head(self) -> LedgerHead:
@@ -1159,8 +1218,9 @@ class SqlLedger:
         params = {"org": org, "at": instant}
         if self.conn.execute(_SPANS_CHANGED, params).first() is not None:
             return True
-        usage = self.conn.execute(_USAGE_CHANGED, params).first()
-        return usage is not None
+        if self.conn.execute(_USAGE_CHANGED, params).first() is not None:
+            return True
+        return self.conn.execute(_USAGE_WITHDRAWN, params).first() is not None
 
     def _spans(self, *where: ColumnElement[bool]) -> list[BillingSpan]:
         # Only the columns a span needs, read by position: a 10,000-seat answer builds
@@ -1354,6 +1414,54 @@ class SqlLedger:
         params = {"org": org, "first": first, "last": last, "at": known_at}
         rows = self.conn.execute(_USAGE_NOW if known_at is None else _USAGE_AT, params)
         return [usage_of(r._mapping) for r in rows]
+
+    def usage_record(self, seq: int) -> UsageRecord | None:
+        row = self.conn.execute(select(usage_records).where(usage_records.c.seq == seq)).first()
+        return usage_of(row._mapping) if row is not None else None
+
+    def usage_history(
+        self, org: OrgId, first: date | None, last: date | None, known_at: datetime | None
+    ) -> Sequence[UsageRecord]:
+        query = select(usage_records).where(usage_records.c.org_id == org)
+        if first is not None:
+            query = query.where(usage_records.c.used_on >= first)
+        if last is not None:
+            query = query.where(usage_records.c.used_on <= last)
+        if known_at is not None:
+            query = query.where(usage_records.c.recorded_at <= known_at)
+        rows = self.conn.execute(query.order_by(usage_records.c.seq))
+        return [usage_of(r._mapping) for r in rows]
+
+    def usage_supersessions(
+        self, org: OrgId, known_at: datetime | None
+    ) -> Sequence[UsageSupersession]:
+        query = select(usage_supersessions).where(usage_supersessions.c.org_id == org)
+        if known_at is not None:
+            query = query.where(usage_supersessions.c.recorded_at <= known_at)
+        rows = self.conn.execute(query.order_by(usage_supersessions.c.recorded_at))
+        return [supersession_of(r._mapping) for r in rows]
+
+    def usage_supersession(self, seq: int) -> UsageSupersession | None:
+        row = self.conn.execute(
+            select(usage_supersessions).where(usage_supersessions.c.supersedes == seq)
+        ).first()
+        return supersession_of(row._mapping) if row is not None else None
+
+    def add_usage_supersession(self, supersession: UsageSupersession, head: LedgerHead) -> None:
+        self.conn.execute(
+            insert(usage_supersessions).values(
+                supersedes=supersession.supersedes,
+                org_id=supersession.org,
+                replaced_by=supersession.replaced_by,
+                reason=supersession.reason,
+                recorded_at=_require_instant(
+                    f"the supersession of usage #{supersession.supersedes}",
+                    supersession.recorded_at,
+                ),
+                actor=supersession.actor,
+            )
+        )
+        self._move_head(head)
 
     # --- invoices -------------------------------------------------------------------------
     def add_invoice(self, invoice: Invoice) -> None:
@@ -1797,7 +1905,7 @@ _BILLABLE_AT = select(*_ROW_COLUMNS).where(
     billing_spans.c.known_from <= _AT,
     or_(billing_spans.c.known_until.is_(None), billing_spans.c.known_until > _AT),
 )
-_USAGE_NOW = (
+_USAGE_DATED = (
     select(usage_records)
     .where(
         usage_records.c.org_id == _ORG,
@@ -1806,7 +1914,15 @@ _USAGE_NOW = (
     )
     .order_by(usage_records.c.seq)
 )
-_USAGE_AT = _USAGE_NOW.where(usage_records.c.recorded_at <= _AT)
+# In force: no correction or retraction (known by then) supersedes the record.
+_WITHDRAWN = select(usage_supersessions.c.supersedes).where(
+    usage_supersessions.c.supersedes == usage_records.c.seq
+)
+_USAGE_NOW = _USAGE_DATED.where(~_WITHDRAWN.exists())
+_USAGE_AT = _USAGE_DATED.where(
+    usage_records.c.recorded_at <= _AT,
+    ~_WITHDRAWN.where(usage_supersessions.c.recorded_at <= _AT).exists(),
+)
 _SPANS_CHANGED = (
     select(billing_spans.c.id)
     .where(
@@ -1818,6 +1934,11 @@ _SPANS_CHANGED = (
 _USAGE_CHANGED = (
     select(usage_records.c.seq)
     .where(usage_records.c.org_id == _ORG, usage_records.c.recorded_at > _AT)
+    .limit(1)
+)
+_USAGE_WITHDRAWN = (
+    select(usage_supersessions.c.supersedes)
+    .where(usage_supersessions.c.org_id == _ORG, usage_supersessions.c.recorded_at > _AT)
     .limit(1)
 )
 _INSERT_INVOICE = insert(invoices)

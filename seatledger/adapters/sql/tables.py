@@ -16,7 +16,9 @@ columns, the rest of the invoice as a JSON document) and
 tables and ``seat_facts`` are append-only: migration 0002 adds triggers that
 make the database itself refuse an UPDATE or DELETE on them. So is
 ``idempotency_keys`` (migration 0005): each key with its command, the
-fingerprint of its arguments and its first result.
+fingerprint of its arguments and its first result; and so are
+``usage_supersessions`` (corrections and retractions of usage) and
+``organisation_zones`` (an organisation's later time zones), migration 0009.
 
 Instants are stored as BIGINT microseconds since the Unix epoch (UTC), so
 they are exact and sort the same way on every database; dates are DATE;
@@ -140,6 +142,18 @@ organisations = Table(
     Column("created_at", UtcMicroseconds(), nullable=False),
 )
 
+# An organisation's later time zones, each from a date on (migration 0009, decision 0022).
+# ``organisations.timezone`` stays the zone it was added with. Append-only.
+organisation_zones = Table(
+    "organisation_zones",
+    metadata,
+    Column("org_id", String(ID), ForeignKey("organisations.id"), primary_key=True),
+    Column("from_on", Date, primary_key=True),
+    Column("timezone", String(TEXT), nullable=False),
+    Column("recorded_at", UtcMicroseconds(), nullable=False),
+    Column("actor", String(TEXT), nullable=False),
+)
+
 ledger_head = Table(
     "ledger_head",
     metadata,
@@ -257,6 +271,26 @@ usage_records = Table(
     Column("recorded_at", UtcMicroseconds(), nullable=False),
     Column("actor", String(TEXT), nullable=False),
     Index("ix_usage_records_org_id_used_on", "org_id", "used_on"),
+)
+
+# Corrections and retractions of usage (migration 0009): each names the record it withdraws
+# (at most once) and, for a correction, the record that replaces it. Append-only.
+usage_supersessions = Table(
+    "usage_supersessions",
+    metadata,
+    Column(
+        "supersedes",
+        BigInteger,
+        ForeignKey("usage_records.seq"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("org_id", String(ID), ForeignKey("organisations.id"), nullable=False),
+    Column("replaced_by", BigInteger, ForeignKey("usage_records.seq"), nullable=True),
+    Column("reason", String(TEXT), nullable=False),
+    Column("recorded_at", UtcMicroseconds(), nullable=False),
+    Column("actor", String(TEXT), nullable=False),
+    Index("ix_usage_supersessions_org_id_recorded_at", "org_id", "recorded_at"),
 )
 
 invoices = Table(
@@ -383,3 +417,6 @@ audit_log = Table(
 
 # Appended only, like APPEND_ONLY (triggers of migration 0006).
 APPEND_ONLY_AUDIT = ("operators", "audit_log")
+
+# Appended only, like APPEND_ONLY (triggers of migration 0009).
+APPEND_ONLY_CONTROLS = ("usage_supersessions", "organisation_zones")

@@ -16,7 +16,7 @@ from seatledger.domain.audit import AuditEntry, summary
 from seatledger.domain.authorisation import Action, Authorisation, Role, Standing
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.ports import Store
-from seatledger.domain.seat import SeatFact
+from seatledger.domain.seat import ADDON_CHANGES, SeatFact
 
 POLICY: Final = Authorisation()
 
@@ -109,6 +109,8 @@ def record_fact(
 def fact_summary(fact: SeatFact) -> str:
     """A seat fact in a few words: its kind, its date, what it supersedes, and why."""
     words = f"{fact.kind.value} on {fact.effective_on.isoformat()}"
+    if fact.kind in ADDON_CHANGES:
+        words += f": {', '.join(sorted(fact.addons))}"
     if fact.supersedes is not None:
         words += f", superseding fact #{fact.supersedes}"
     if fact.org is not None and fact.from_org is not None:

@@ -507,7 +507,7 @@ def bill_organisation(
         if explicit:
             return Failure(NoContract(org))
         return Success(OrgOutcome(org, Outcome.NO_SUBSCRIPTION, note="trial ended, no plan"))
-    today = services.clock.today(organisation.timezone)
+    today = organisation.today(services.clock.today)
     closed = CLOSING.closed(due, services.clock)
     if not closed and not dry_run:
         if explicit:

@@ -186,7 +186,7 @@ def set_contract(
                     f"prices in {catalog.currency}",
                 )
             )
-        today = services.clock.today(organisation.timezone)
+        today = organisation.today(services.clock.today)
         current_period = Period.containing(today)
         versions = list(store.contracts(organisation.id))
         latest = max(versions, key=lambda c: c.version) if versions else None
@@ -298,7 +298,7 @@ def contract_status(services: Services, org: str) -> Result[ContractStatus, Ledg
         if isinstance(found, Failure):
             return Failure(found.failure())
         organisation = found.unwrap()
-        today = services.clock.today(organisation.timezone)
+        today = organisation.today(services.clock.today)
         versions = tuple(store.contracts(organisation.id))
         current = contract_in_force(versions, Period.containing(today))
         return Success(ContractStatus(current, subscription_status(current, today), versions))
@@ -331,7 +331,7 @@ def record_usage(
         allowed = POLICY.check_usage(standing(store, who, organisation.id), organisation.id)
         if isinstance(allowed, Failure):
             return Failure(allowed.failure())
-        today = services.clock.today(organisation.timezone)
+        today = organisation.today(services.clock.today)
         day = on or today
         if day > today:
             return Failure(FutureDate(day, today))

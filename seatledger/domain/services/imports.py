@@ -77,7 +77,7 @@ def import_seats(
                     RowProblem(row.line, "org", f"there is no organisation {row.org!r}")
                 )
                 continue
-            today = services.clock.today(organisation.timezone)
+            today = organisation.today(services.clock.today)
             if row.activated_on > today:
                 problems.append(
                     RowProblem(

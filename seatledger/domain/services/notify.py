@@ -134,7 +134,7 @@ def remind(
             return Failure(allowed.failure())
         due: list[Message] = []
         for organisation in store.list_organisations():
-            today = services.clock.today(organisation.timezone)
+            today = organisation.today(services.clock.today)
             due += policy.due(today, organisation_view(store, organisation.id, today))
         new = store.enqueue(due, services.clock.now()) if due else 0
         if new:

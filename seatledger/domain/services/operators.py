@@ -85,12 +85,17 @@ def audit_trail(
             return Failure(checked_seat.failure())
         chosen_seat = checked_seat.unwrap()
     with services.uow.transaction(write=False) as store:
-        zone = "UTC"
+        since, until = day_bounds(first, last, "UTC")
         chosen_org: OrgId | None = None
         if org is not None:
             found = require_organisation(store, org)
             if isinstance(found, Failure):
                 return Failure(found.failure())
-            chosen_org, zone = found.unwrap().id, found.unwrap().timezone
-        since, until = day_bounds(first, last, zone)
+            organisation = found.unwrap()
+            chosen_org = organisation.id
+            # Each day in the zone the organisation had that day (decision 0022).
+            if first is not None:
+                since = day_bounds(first, None, organisation.zone_on(first))[0]
+            if last is not None:
+                until = day_bounds(None, last, organisation.zone_on(last))[1]
         return Success(list(store.audit(AuditFilter(chosen_org, chosen_seat, since, until))))

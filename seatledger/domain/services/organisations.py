@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
+import attrs
 from returns.result import Failure, Result, Success
 
 from seatledger.domain.authorisation import Action
-from seatledger.domain.errors import LedgerError, OrganisationExists, UnknownOrganisation
-from seatledger.domain.identifiers import OrgId
-from seatledger.domain.organisation import Organisation, new_organisation
+from seatledger.domain.dates import zone
+from seatledger.domain.errors import (
+    InvalidZoneChange,
+    LedgerError,
+    NothingToChange,
+    OrganisationExists,
+    UnknownOrganisation,
+)
+from seatledger.domain.identifiers import OrgId, valid_text
+from seatledger.domain.organisation import Organisation, ZoneChange, new_organisation
 from seatledger.domain.ports import LedgerRepository
 from seatledger.domain.recording import assign_recorded_at
 from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, record, standing
@@ -50,6 +59,114 @@ def add_organisation(
         )  # fmt: skip
         services.uow.commit()
     return Success(organisation)
+
+
+def set_organisation(
+    services: Services,
+    org: str,
+    *,
+    name: str | None = None,
+    timezone: str | None = None,
+    timezone_from: date | None = None,
+    billing_relationship: bool | None = None,
+    actor: str = SYSTEM_ACTOR,
+) -> Result[Organisation, LedgerError]:
+    """Change an organisation's name, billing relationship or time zone (None: unchanged).
+
+    A new time zone applies from ``timezone_from`` on (default: today in the
+    zone in force), never from a day already begun: past days were lived,
+    and their count dates closed, in the old zone (decision 0022). A change
+    must come after the organisation's last one. Name and relationship are
+    current settings; the audit trail keeps their earlier values.
+    """
+    if name is not None:
+        checked_name = valid_text("name", name)
+        if isinstance(checked_name, Failure):
+            return Failure(checked_name.failure())
+        name = checked_name.unwrap()
+    if timezone is not None:
+        checked_zone = zone(timezone)
+        if isinstance(checked_zone, Failure):
+            return Failure(checked_zone.failure())
+        timezone = timezone.strip()
+    with services.uow.transaction(write=True) as ledger:
+        found = require_organisation(ledger, org)
+        if isinstance(found, Failure):
+            return Failure(found.failure())
+        old = found.unwrap()
+        allowed = POLICY.check_operator_task(standing(ledger, actor), Action.ORG_SET, old.id)
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
+        today = old.today(services.clock.today)
+        if timezone is None and timezone_from is not None:
+            return Failure(InvalidZoneChange(old.id, timezone_from, "no new time zone was given"))
+        changes: list[str] = []
+        new = old
+        if name is not None and name != old.name:
+            new = attrs.evolve(new, name=name)
+            changes.append(f"name {old.name!r} -> {name!r}")
+        if billing_relationship is not None and billing_relationship != old.billing_relationship:
+            new = attrs.evolve(new, billing_relationship=billing_relationship)
+            words = {True: "with", False: "without"}
+            changes.append(
+                f"{words[old.billing_relationship]} -> {words[billing_relationship]} "
+                "a billing relationship"
+            )
+        zone_change: ZoneChange | None = None
+        if timezone is not None:
+            since = timezone_from or today
+            checked = _zone_change_allowed(old, since, today)
+            if isinstance(checked, Failure):
+                return Failure(checked.failure())
+            if timezone != old.zone_on(since):
+                zone_change = ZoneChange(since, timezone, services.clock.now(), actor)
+                changes.append(
+                    f"time zone {old.zone_on(since)} -> {timezone} from {since.isoformat()}"
+                )
+        if not changes:
+            return Failure(NothingToChange(f"nothing to change: {old.id!r} is set so already"))
+        recorded = assign_recorded_at(services.clock, ledger.head())
+        if isinstance(recorded, Failure):
+            return Failure(recorded.failure())
+        at = recorded.unwrap()
+        if new != old or zone_change is None:
+            ledger.save_organisation(new, at)
+        if zone_change is not None:
+            zone_change = attrs.evolve(zone_change, recorded_at=at)
+            ledger.add_zone_change(old.id, zone_change, at)
+            new = attrs.evolve(
+                new,
+                zone_changes=tuple(sorted((*new.zone_changes, zone_change), key=lambda c: c.on)),
+            )
+        record(
+            ledger, at, actor, allowed.unwrap(), Action.ORG_SET,
+            org=old.id, subject=old.id, text="; ".join(changes),
+        )  # fmt: skip
+        services.uow.commit()
+    return Success(new)
+
+
+def _zone_change_allowed(
+    org: Organisation, since: date, today: date
+) -> Result[date, InvalidZoneChange]:
+    if since < today:
+        return Failure(
+            InvalidZoneChange(
+                org.id, since,
+                f"it lies before today ({today.isoformat()}): past days were lived, and "
+                "their count dates closed, in the old zone",
+            )
+        )  # fmt: skip
+    if org.zone_changes and since <= org.zone_changes[-1].on:
+        last = org.zone_changes[-1]
+        return Failure(
+            InvalidZoneChange(
+                org.id, since,
+                f"its zone already changes to {last.timezone} from {last.on.isoformat()}; "
+                "a new change must come after that",
+            )
+        )  # fmt: skip
+    return Success(since)
 
 
 def get_organisation(services: Services, org: str) -> Result[Organisation, UnknownOrganisation]:

@@ -231,7 +231,7 @@ def activate(
         allowed = POLICY.check_activation(standing(ledger, who, organisation.id), organisation.id)
         if isinstance(allowed, Failure):
             return Failure(allowed.failure())
-        today = services.clock.today(organisation.timezone)
+        today = organisation.today(services.clock.today)
         effective = check_effective_date(sid, on or today, today, why)
         if isinstance(effective, Failure):
             return Failure(effective.failure())
@@ -303,7 +303,7 @@ def _close(
         allowed = POLICY.check_seat_change(standing(ledger, who, payer), action, payer)
         if isinstance(allowed, Failure):
             return Failure(allowed.failure())
-        today = services.clock.today(payer_organisation(ledger, tl).timezone)
+        today = payer_organisation(ledger, tl).today(services.clock.today)
         effective = check_effective_date(sid, on or today, today, why)
         if isinstance(effective, Failure):
             return Failure(effective.failure())
@@ -367,7 +367,7 @@ def reactivate(
         )
         if isinstance(allowed, Failure):
             return Failure(allowed.failure())
-        today = services.clock.today(payer_organisation(ledger, tl).timezone)
+        today = payer_organisation(ledger, tl).today(services.clock.today)
         effective = check_effective_date(sid, on or today, today, why)
         if isinstance(effective, Failure):
             return Failure(effective.failure())
@@ -382,7 +382,7 @@ def reactivate(
             reason=why,
             holder=holder if holder is not None else latest.holder,
             seat_kind=kind or latest.seat_kind,
-            addons=new_addons if new_addons is not None else latest.addons,
+            addons=new_addons if new_addons is not None else latest.last_addons,
         )
         written = append_checked(services, ledger, sid, known, [fact])
         if isinstance(written, Success):
@@ -394,6 +394,83 @@ def reactivate(
                 Action.SEAT_REACTIVATE,
                 org=payer,
             )
+            services.uow.commit()
+        return written.map(lambda facts: facts[0])
+
+
+def add_addon(
+    services: Services,
+    seat: str,
+    addon: str,
+    *,
+    actor: str,
+    on: date | None = None,
+    reason: str | None = None,
+) -> Result[SeatFact, LedgerError]:
+    """The seat holds ``addon`` from ``on`` on (default: today), to the end of the active
+    interval ``on`` lies in: billed for every reference date from then on."""
+    return _change_addon(
+        services, seat, addon, FactKind.ADDON_ADDED, actor=actor, on=on, reason=reason
+    )
+
+
+def remove_addon(
+    services: Services,
+    seat: str,
+    addon: str,
+    *,
+    actor: str,
+    on: date | None = None,
+    reason: str | None = None,
+) -> Result[SeatFact, LedgerError]:
+    """The seat no longer holds ``addon`` from ``on`` on (default: today): not billed for
+    ``on`` itself nor any later reference date of that active interval."""
+    return _change_addon(
+        services, seat, addon, FactKind.ADDON_REMOVED, actor=actor, on=on, reason=reason
+    )
+
+
+def _change_addon(
+    services: Services,
+    seat: str,
+    addon: str,
+    kind: FactKind,
+    *,
+    actor: str,
+    on: date | None,
+    reason: str | None,
+) -> Result[SeatFact, LedgerError]:
+    people = check_actor_and_reason(actor, reason)
+    if isinstance(people, Failure):
+        return Failure(people.failure())
+    checked_addon = check_addons([addon])
+    if isinstance(checked_addon, Failure):
+        return Failure(checked_addon.failure())
+    who, why = people.unwrap()
+    action = Action.SEAT_ADDON_ADD if kind is FactKind.ADDON_ADDED else Action.SEAT_ADDON_REMOVE
+    with services.uow.transaction(write=True) as ledger:
+        loaded = load_existing_seat(ledger, seat)
+        if isinstance(loaded, Failure):
+            return Failure(loaded.failure())
+        sid, known, tl = loaded.unwrap()
+        if tl.latest is None:
+            return Failure(UnknownSeat(sid))
+        payer = tl.current_payer()
+        allowed = POLICY.check_seat_change(standing(ledger, who, payer), action, payer)
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
+        today = payer_organisation(ledger, tl).today(services.clock.today)
+        effective = check_effective_date(sid, on or today, today, why)
+        if isinstance(effective, Failure):
+            return Failure(effective.failure())
+        day = effective.unwrap()
+        if not tl.is_active_on(day):
+            return Failure(SeatNotActive(sid, day))
+        # The fold refuses an add-on already held, or not held, on that day.
+        fact = draft(sid, kind, day, who, reason=why, addons=checked_addon.unwrap())
+        written = append_checked(services, ledger, sid, known, [fact])
+        if isinstance(written, Success):
+            record_fact(ledger, written.unwrap()[0], who, allowed.unwrap(), action, org=payer)
             services.uow.commit()
         return written.map(lambda facts: facts[0])
 
@@ -465,7 +542,7 @@ def correct(
         if isinstance(target, Failure):
             return Failure(target.failure())
         old = target.unwrap()
-        today = services.clock.today(payer_organisation(ledger, tl).timezone)
+        today = payer_organisation(ledger, tl).today(services.clock.today)
         if on > today:
             return Failure(FutureDate(on, today))
         fact = attrs.evolve(

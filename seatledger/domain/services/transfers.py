@@ -114,7 +114,7 @@ def request_transfer(
         permitted = ACCESS.check_request(standing(ledger, who, sender.id), sender.id)
         if isinstance(permitted, Failure):
             return Failure(permitted.failure())
-        today = services.clock.today(sender.timezone)
+        today = sender.today(services.clock.today)
         allowed = POLICY.check_request(tl, known, receiver.unwrap(), today)
         if isinstance(allowed, Failure):
             return Failure(allowed.failure())
@@ -176,7 +176,7 @@ def _decide(
         permitted = check(standing(ledger, who, receiver.id), receiver.id)
         if isinstance(permitted, Failure):
             return Failure(permitted.failure())
-        today = services.clock.today(receiver.timezone)
+        today = receiver.today(services.clock.today)
         known = ledger.seat_facts(req.seat)
         tl = current_timeline(req.seat, known)
         decidable = POLICY.check_decision(req, tl, today)
@@ -269,7 +269,7 @@ def withdraw(
         permitted = ACCESS.check_withdraw(standing(ledger, who, sender.id), sender.id)
         if isinstance(permitted, Failure):
             return Failure(permitted.failure())
-        today = services.clock.today(sender.timezone)
+        today = sender.today(services.clock.today)
         known = ledger.seat_facts(req.seat)
         decidable = POLICY.check_decision(req, current_timeline(req.seat, known), today)
         if isinstance(decidable, Failure):
@@ -311,7 +311,7 @@ def expire_due(services: Services, *, actor: str) -> Result[Sequence[TransferReq
         for req in transfer_requests(ledger.transfer_facts(None)):
             if req.status is not RequestStatus.PENDING or req.expires_on is None:
                 continue
-            today = services.clock.today(orgs[req.sender].timezone)
+            today = orgs[req.sender].today(services.clock.today)
             if today <= req.expires_on:
                 continue
             known = ledger.seat_facts(req.seat)
@@ -372,7 +372,7 @@ def take_over(
         permitted = ACCESS.check_take_over(standing(ledger, who, taker.id), taker.id)
         if isinstance(permitted, Failure):
             return Failure(permitted.failure())
-        today = services.clock.today(taker.timezone)
+        today = taker.today(services.clock.today)
         pending = pending_request(known, today)
         if pending is not None:
             return Failure(TransferAlreadyPending(sid, pending.id, pending.receiver))
@@ -426,7 +426,7 @@ def list_requests(
         orgs = {o.id: o for o in ledger.list_organisations()}
         views: list[RequestView] = []
         for req in transfer_requests(ledger.transfer_facts(org_id)):
-            today = services.clock.today(orgs[req.sender].timezone)
+            today = orgs[req.sender].today(services.clock.today)
             status = req.status_on(today)
             if pending_only and status is not RequestStatus.PENDING:
                 continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -11,7 +12,8 @@ from seatledger.adapters import result_codecs as codecs
 from seatledger.adapters.serialisation import to_json
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.services import contracts, notify, organisations, questions
-from seatledger.entrypoints.cli.app import App, accepts_idempotency_key, pass_app
+from seatledger.domain.services.context import Services
+from seatledger.entrypoints.cli.app import App, accepts_idempotency_key, day_option, pass_app
 from seatledger.entrypoints.cli.errors import unwrap
 from seatledger.entrypoints.cli.output import emit_json, print_table, say
 
@@ -91,7 +93,8 @@ def list_(app: App) -> None:
       seatledger org list
       seatledger --json org list
     """
-    found = organisations.list_organisations(app.services())
+    services = app.services()
+    found = organisations.list_organisations(services)
     if app.as_json:
         emit_json({"organisations": [organisation_document(o) for o in found]})
         return
@@ -100,7 +103,10 @@ def list_(app: App) -> None:
         return
     print_table(
         ("org", "name", "timezone", "currency", "billing relationship"),
-        [(o.id, o.name, o.timezone, o.currency, o.billing_relationship) for o in found],
+        [
+            (o.id, o.name, zone_today(o, services), o.currency, o.billing_relationship)
+            for o in found
+        ],
     )
 
 
@@ -120,7 +126,7 @@ def show(app: App, org_id: str) -> None:
     """
     services = app.services()
     found = unwrap(organisations.get_organisation(services, org_id))
-    today = services.clock.today(found.timezone)
+    today = found.today(services.clock.today)
     active = unwrap(questions.count_on(services, found.id, today))
     status = unwrap(contracts.contract_status(services, found.id))
     in_force = status.contract
@@ -128,6 +134,8 @@ def show(app: App, org_id: str) -> None:
         document = organisation_document(found)
         document.update(
             {
+                "timezone": found.zone_on(today),
+                "timezone_added_with": found.timezone,
                 "today": today.isoformat(),
                 "active_seats": active,
                 "subscription": status.status.value,
@@ -146,13 +154,93 @@ def show(app: App, org_id: str) -> None:
         [
             ("org", found.id),
             ("name", found.name),
-            ("timezone", found.timezone),
+            ("timezone", found.zone_on(today)),
+            *(
+                (f"timezone from {c.on.isoformat()}", c.timezone)
+                for c in found.zone_changes
+                if c.on > today
+            ),
+            *(
+                (f"timezone until {c.on.isoformat()}", found.zone_on(c.on - timedelta(days=1)))
+                for c in found.zone_changes
+                if c.on <= today
+            ),
             ("currency", found.currency),
             ("billing relationship", found.billing_relationship),
             (f"seats billable today ({today.isoformat()})", active),
             ("subscription", status.status.value),
             ("plan", plan),
         ],
+    )
+
+
+def zone_today(organisation: Organisation, services: Services) -> str:
+    return organisation.zone_on(organisation.today(services.clock.today))
+
+
+@accepts_idempotency_key
+@org.command("set")
+@click.argument("org_id", metavar="ORG")
+@click.option("--name", default=None, metavar="TEXT", help="A new display name.")
+@click.option("--timezone", default=None, metavar="TZ", help="A new IANA time zone.")
+@click.option(
+    "--timezone-from",
+    "zone_from_text",
+    default=None,
+    metavar="DATE",
+    help="The first day in the new time zone: today or later [default: today].",
+)
+@click.option(
+    "--billing-relationship/--no-billing-relationship",
+    "relationship",
+    default=None,
+    help="Whether the vendor invoices ORG (only then can it receive a seat's billing).",
+)
+@pass_app
+def set_(
+    app: App,
+    org_id: str,
+    name: str | None,
+    timezone: str | None,
+    zone_from_text: str | None,
+    relationship: bool | None,
+) -> None:
+    """Change ORG's name, time zone or billing relationship; options left out stay.
+
+    A new time zone applies from --timezone-from on (default: today), never
+    to a day already begun: past days were counted, and their count dates
+    closed, in the old zone. `org show` lists the zones and their dates.
+
+    \b
+    Example:
+      seatledger org set xtra --name "Xtra Lease Inc."
+      seatledger org set xtra --timezone America/Denver --timezone-from 2025-11-01
+      seatledger org set guests --billing-relationship
+    """
+    if zone_from_text is not None and timezone is None:
+        raise click.UsageError("--timezone-from needs --timezone")
+    since = day_option(zone_from_text)
+    changed = unwrap(
+        app.once(
+            "org.set",
+            {"org": org_id, "name": name, "timezone": timezone, "timezone_from": since,
+             "billing_relationship": relationship, "actor": app.actor},
+            lambda s: organisations.set_organisation(
+                s, org_id, name=name, timezone=timezone, timezone_from=since,
+                billing_relationship=relationship, actor=app.actor,
+            ),
+            codecs.ORGANISATION,
+        )
+    )  # fmt: skip
+    if app.as_json:
+        emit_json(organisation_document(changed))
+        return
+    relationship_words = "with" if changed.billing_relationship else "without"
+    zones = "; ".join(f"{c.timezone} from {c.on.isoformat()}" for c in changed.zone_changes)
+    say(
+        f"organisation {changed.id} ({changed.name}) set: time zone {changed.timezone}"
+        + (f", then {zones}" if zones else "")
+        + f", {relationship_words} a billing relationship"
     )
 
 

@@ -18,9 +18,10 @@ from seatledger.adapters.csv_import import read_import_file
 from seatledger.adapters.serialisation import history_document, to_json
 from seatledger.domain.dates import iso_instant
 from seatledger.domain.errors import LedgerError
-from seatledger.domain.seat import FactKind, SeatFact, SeatKind
+from seatledger.domain.seat import ADDON_CHANGES, FactKind, SeatFact, SeatKind
 from seatledger.domain.services import imports, seats
 from seatledger.domain.services.seats import HistoryEntry
+from seatledger.domain.timeline import ActiveInterval
 from seatledger.entrypoints.cli.app import (
     App,
     accepts_idempotency_key,
@@ -255,6 +256,83 @@ def retract(app: App, seat_id: str, seq: int, reason: str | None) -> None:
     report_fact(app, fact)
 
 
+@seat.group()
+def addon() -> None:
+    """Add an add-on to a seat, or remove one, from a date on.
+
+    The change holds from --on to the end of the seat's active interval; a
+    reactivation states its own add-ons (by default those held when it is
+    recorded). A seat counted on a reference date is billed for the add-ons
+    it holds that day.
+
+    \b
+    Example:
+      seatledger seat addon remove s-001 library --on 2025-10-01 --reason "library cancelled"
+      seatledger seat addon add s-001 library
+    """
+
+
+def _addon_command(
+    name: str, use_case: Callable[..., Result[SeatFact, LedgerError]], doc: str
+) -> click.Command:
+    @click.argument("seat_id", metavar="SEAT")
+    @click.argument("addon_name", metavar="NAME")
+    @click.option("--on", "on_text", metavar="DATE", help=ON_HELP)
+    @click.option("--reason", help=REASON_HELP)
+    @pass_app
+    def command(
+        app: App, seat_id: str, addon_name: str, on_text: str | None, reason: str | None
+    ) -> None:
+        day = day_option(on_text)
+        fact = unwrap(
+            app.once(
+                f"seat.addon-{name}",
+                {"seat": seat_id, "addon": addon_name, "actor": app.actor, "on": day,
+                 "reason": reason},
+                lambda s: use_case(
+                    s, seat_id, addon_name, actor=app.actor, on=day, reason=reason
+                ),
+                codecs.SEAT_FACT,
+            )
+        )  # fmt: skip
+        report_fact(app, fact)
+
+    command.__doc__ = doc
+    return accepts_idempotency_key(addon.command(name)(command))
+
+
+addon_add = _addon_command(
+    "add",
+    seats.add_addon,
+    """SEAT holds add-on NAME from --on on (default: today).
+
+    Refused if SEAT already holds NAME that day (addon-already-held) or is
+    not active that day (seat-not-active).
+
+    \b
+    Example:
+      seatledger seat addon add s-001 library
+      seatledger seat addon add s-001 library --on 2025-09-01 --reason "ordered in September"
+    """,
+)
+
+addon_remove = _addon_command(
+    "remove",
+    seats.remove_addon,
+    """SEAT no longer holds add-on NAME from --on on (default: today).
+
+    The add-on is not billed for --on itself nor any later reference date
+    of that active interval. Refused if SEAT does not hold NAME that day
+    (addon-not-held) or is not active that day (seat-not-active).
+
+    \b
+    Example:
+      seatledger seat addon remove s-001 library
+      seatledger seat addon remove s-001 library --on 2025-10-01 --reason "cancelled"
+    """,
+)
+
+
 @seat.command()
 @click.argument("seat_id", metavar="SEAT")
 @pass_app
@@ -301,7 +379,7 @@ def history(app: App, seat_id: str) -> None:
                 i.ended_by.value if i.ended_by else None,
                 i.holder,
                 i.seat_kind.value,
-                i.addons,
+                _addons_text(i),
             )
             for i in found.timeline.intervals
         ],
@@ -314,11 +392,24 @@ def history(app: App, seat_id: str) -> None:
     )
 
 
+def _addons_text(interval: ActiveInterval) -> str:
+    """The add-ons an interval opens with, then each change: ``library; from 2025-10-01: -``."""
+
+    def names(addons: frozenset[str]) -> str:
+        return ", ".join(sorted(addons)) or "-"
+
+    changes = [f"from {day.isoformat()}: {names(a)}" for day, a in interval.addon_changes]
+    return "; ".join([names(interval.addons), *changes])
+
+
 def _history_row(entry: HistoryEntry) -> tuple[object, ...]:
     fact = entry.fact
+    kind = fact.kind.value
+    if fact.kind in ADDON_CHANGES:
+        kind = f"{kind} {', '.join(sorted(fact.addons))}"
     return (
         fact.seq,
-        fact.kind.value,
+        kind,
         fact.effective_on,
         fact.recorded_at,
         fact.actor,
@@ -410,6 +501,8 @@ def describe(fact: SeatFact) -> str:
         FactKind.COMPLETED: "completed",
         FactKind.REACTIVATED: "reactivated",
         FactKind.RETRACTED: f"fact #{fact.supersedes} retracted",
+        FactKind.ADDON_ADDED: f"add-on {', '.join(sorted(fact.addons))} added",
+        FactKind.ADDON_REMOVED: f"add-on {', '.join(sorted(fact.addons))} removed",
     }.get(fact.kind, fact.kind.value)
     if fact.supersedes is not None and fact.kind is not FactKind.RETRACTED:
         what = f"{what} (correcting fact #{fact.supersedes})"
