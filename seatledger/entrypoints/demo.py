@@ -285,7 +285,7 @@ def open_the_ledger(demo: Demo) -> None:
             )
             demo.seats[sid] = SeatState(org.id, opened, closed, None, kind)
     imported = imports.import_seats(
-        demo.services, rows, source="demo-opening-balance.csv", actor=ACTOR
+        demo.services, rows, source="demo-opening-balance.csv", actor=ACTOR, catalog=demo.catalog
     )
     if isinstance(imported, Failure):
         raise RuntimeError(f"the demo import was refused: {imported.failure().message}")
@@ -954,6 +954,7 @@ def _activate(
             holder=demo.holder(),
             addons=addons,
             reason=reason,
+            catalog=demo.catalog,
         )
     )
     demo.seats[sid] = SeatState(org, on, None, None, kind)

@@ -221,7 +221,9 @@ def _billed_north() -> tuple[object, object]:
         ("s1", SeatKind.REGULAR),
         ("s2", SeatKind.STUDENT),
     ):
-        seats.activate(base, seat, "north", actor="t", kind=kind, addons=("library",)).unwrap()
+        seats.activate(
+            base, seat, "north", actor="t", kind=kind, addons=("library",), catalog=catalog
+        ).unwrap()
     end = with_clock(base, date(2025, 10, 1))  # 30 September has closed
     report = billing.bill_run(end, catalog, Period(2025, 9)).unwrap()
     return report, report.invoices[0]
