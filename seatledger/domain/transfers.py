@@ -32,7 +32,6 @@ from seatledger.domain.errors import (
 )
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.organisation import Organisation
-from seatledger.domain.reference_dates import ReferenceDateRule, next_reference_date
 from seatledger.domain.seat import FactKind, SeatFact
 from seatledger.domain.timeline import SeatTimeline
 
@@ -173,8 +172,3 @@ class TransferPolicy:
         if payer != request.sender:
             return Failure(PayerChanged(request.id, request.sender, payer or "nobody"))
         return Success(request)
-
-
-def approval_deadline(rule: ReferenceDateRule, today: date) -> date:
-    """The reference date by which a request sent today must be approved to count for it."""
-    return next_reference_date(rule, today)

@@ -762,13 +762,14 @@ class Ledger:
         )
 
     def transfers(self, org: str | None = None, *, pending_only: bool = False) -> list[RequestView]:
-        """Requests sent or received by ``org`` (all if None), with status and deadline."""
+        """Requests sent or received by ``org`` (all if None), with status and deadline.
+
+        A pending request's ``deadline`` is the sender's next count date
+        (its monthly reference rule, its annual count date, or month end).
+        """
 
         def listed(s: Services) -> Result[Sequence[RequestView], LedgerError]:
-            rules = bootstrap.reference_rules(s)
-            return transfers.list_requests(
-                s, org, pending_only=pending_only, reference_rule_of=rules
-            )
+            return transfers.list_requests(s, org, pending_only=pending_only)
 
         return list(self._run(listed))
 

@@ -64,7 +64,6 @@ from seatledger.entrypoints.bootstrap import (
     Settings,
     catalog_for,
     pin_hasher,
-    reference_rules,
     with_clock,
 )
 
@@ -576,14 +575,7 @@ def request_a_transfer_late(demo: Demo) -> None:
 
 def _show_pending(demo: Demo, made: TransferRequest) -> None:
     demo.report.line(f"  seatledger transfer request {made.seat} --to {SAKURA}: {made.id}")
-    views = must(
-        transfers.list_requests(
-            demo.services,
-            SAKURA,
-            pending_only=True,
-            reference_rule_of=reference_rules(demo.services),
-        )
-    )
+    views = must(transfers.list_requests(demo.services, SAKURA, pending_only=True))
     demo.report.line(f"  seatledger transfer list --org {SAKURA} --pending")
     demo.report.table(
         ("request", "seat", "from", "to", "requested", "deadline"),

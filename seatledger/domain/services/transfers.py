@@ -8,7 +8,7 @@ they are never backdated.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from attrs import frozen
@@ -26,7 +26,6 @@ from seatledger.domain.errors import (
 from seatledger.domain.identifiers import OrgId
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.ports import LedgerRepository, PinHasher
-from seatledger.domain.reference_dates import MonthEnd, ReferenceDateRule
 from seatledger.domain.seat import FactKind, SeatFact
 from seatledger.domain.services.access import POLICY as ACCESS
 from seatledger.domain.services.access import record_fact, standing
@@ -46,27 +45,20 @@ from seatledger.domain.transfers import (
     RequestStatus,
     TransferPolicy,
     TransferRequest,
-    approval_deadline,
     pending_request,
     transfer_requests,
 )
 
 POLICY = TransferPolicy()
 
-# Without a contract, an organisation is counted at month end (the portfolio seed).
-ReferenceRuleOf = Callable[[OrgId], ReferenceDateRule]
-
-
-def month_end_for_all(_: OrgId) -> ReferenceDateRule:
-    return MonthEnd()
-
 
 @frozen
 class RequestView:
     """A request as an organisation sees it today.
 
-    ``deadline`` is, for a pending request, the sender's next reference date:
-    approved after it, the sender still pays for that period.
+    ``deadline`` is, for a pending request, the sender's next count date
+    (``deadlines.sender_deadline``): approved after it, the sender still pays
+    for that period.
     """
 
     request: TransferRequest
@@ -410,11 +402,12 @@ def list_requests(
     org: str | None = None,
     *,
     pending_only: bool = False,
-    reference_rule_of: ReferenceRuleOf = month_end_for_all,
 ) -> Result[Sequence[RequestView], LedgerError]:
     """Requests sent or received by ``org`` (all if None), with their status today.
 
-    A pending request carries its deadline: the sender's next reference date.
+    A pending request carries its deadline: the sender's next count date
+    (monthly: its reference rule; annual: the count date before its year
+    starts; no contract: month end).
     """
     with services.uow.transaction(write=False) as ledger:
         org_id: OrgId | None = None
@@ -431,9 +424,7 @@ def list_requests(
             if pending_only and status is not RequestStatus.PENDING:
                 continue
             deadline = (
-                approval_deadline(reference_rule_of(req.sender), today)
-                if status is RequestStatus.PENDING
-                else None
+                deadline_for(ledger, req.sender, today) if status is RequestStatus.PENDING else None
             )
             views.append(RequestView(req, status, deadline))
         return Success(views)
