@@ -184,9 +184,11 @@ def _decide(
                 services.uow.commit()  # keep the counted attempt, nothing else
             return Failure(signed.failure())
         actor_text = f"{who} (admin {admin} of {receiver.id})"
-        # An approval moves the payer from today on (see timeline.MOVES_PAYER).
+        # An approval moves the payer from today on (see timeline.MOVES_PAYER), or from
+        # the day the seat's current state began if that is later (across the date line).
+        on = POLICY.effective_on(tl, today) if approving else today
         fact = draft(
-            req.seat, outcome, today, actor_text, reason=why, org=receiver.id,
+            req.seat, outcome, on, actor_text, reason=why, org=receiver.id,
             from_org=req.sender, request=req.id,
         )  # fmt: skip
         written = append_checked(services, ledger, req.seat, known, [fact])
@@ -220,7 +222,11 @@ def approve(
     actor: str,
     reason: str | None = None,
 ) -> Result[TransferRequest, LedgerError]:
-    """The receiving organisation approves: it pays for the seat from today on."""
+    """The receiving organisation approves: it pays for the seat from today on.
+
+    Today is the receiver's date, or the day the seat's current state began
+    if that is later (``TransferPolicy.effective_on``).
+    """
     return _decide(
         services, pins, request, FactKind.TRANSFER_APPROVED,
         admin=admin, pin=pin, actor=actor, reason=reason,
@@ -368,7 +374,9 @@ def take_over(
         pending = pending_request(known, today)
         if pending is not None:
             return Failure(TransferAlreadyPending(sid, pending.id, pending.receiver))
-        allowed = POLICY.check_request(tl, known, taker, today)
+        # As for an approval: never before the seat's current state began.
+        on = POLICY.effective_on(tl, today)
+        allowed = POLICY.check_request(tl, known, taker, on)
         if isinstance(allowed, Failure):
             return Failure(allowed.failure())
         payer = tl.current_payer()
@@ -379,7 +387,7 @@ def take_over(
                 services.uow.commit()  # keep the counted attempt, nothing else
             return Failure(signed.failure())
         fact = draft(
-            sid, FactKind.TAKEN_OVER, today, f"{who} (admin {admin} of {taker.id})",
+            sid, FactKind.TAKEN_OVER, on, f"{who} (admin {admin} of {taker.id})",
             reason=why, org=taker.id, from_org=payer,
         )  # fmt: skip
         written = append_checked(services, ledger, sid, known, [fact])
