@@ -113,6 +113,10 @@ def _json_converter() -> Converter:
         document = {"org": raw["org"]}
         document.update({key: raw[key] for key in asked})
         document["as_known_at"] = raw["as_known_at"]
+        # What was asked, and whether the cut is the ledger's head (an instant after it,
+        # or none, is answered as known at the head: see questions.answer_cut).
+        document["asked_as_known_at"] = raw["asked_known_at"]
+        document["cut"] = "head" if value.cut_at_head else "asked"
         document["count"] = value.count
         document["seats"] = raw["seats"]
         return document
@@ -190,7 +194,11 @@ def to_json(value: object) -> Any:
 
 
 def seats_answer_document(answer: SeatsAnswer) -> dict[str, Any]:
-    """The ``seats`` JSON shape of CLI.md: org, on or from/to/mode, as_known_at, count, seats."""
+    """The ``seats`` JSON shape of CLI.md: org, on or from/to/mode, as_known_at, count, seats.
+
+    Also ``asked_as_known_at`` (the instant given, or null) and ``cut`` (``asked``, or
+    ``head`` when the answer stands for the last recorded instant).
+    """
     document: dict[str, Any] = _JSON.unstructure(answer, SeatsAnswer)
     return document
 

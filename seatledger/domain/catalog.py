@@ -14,7 +14,7 @@ from decimal import Decimal
 from attrs import field, frozen
 from returns.result import Failure, Result, Success
 
-from seatledger.domain.errors import CadenceNotOffered, UnknownPlan
+from seatledger.domain.errors import CadenceNotOffered, UnknownAddon, UnknownPlan
 from seatledger.domain.money import HUNDRED, ZERO
 from seatledger.domain.organisation import CURRENCY_MINOR_UNITS
 
@@ -118,6 +118,13 @@ class Catalog:
         found = self.plans.get(plan_id)
         if found is None:
             return Failure(UnknownPlan(plan_id, sorted(self.plans)))
+        return Success(found)
+
+    def addon(self, addon_id: str) -> Result[Addon, UnknownAddon]:
+        """The add-on of that id; any other name is refused, naming the ones on sale."""
+        found = self.addons.get(addon_id)
+        if found is None:
+            return Failure(UnknownAddon(addon_id, sorted(self.addons)))
         return Success(found)
 
     def usage_price(self, plan: Plan, kind: str) -> Decimal:

@@ -734,6 +734,24 @@ class UnknownPlan(LedgerError):
 
 
 @frozen
+class UnknownAddon(LedgerError):
+    """An add-on name the plan catalog does not sell (it would be billed at nothing)."""
+
+    code: ClassVar[str] = "unknown-addon"
+    addon: str
+    known: Sequence[str]
+
+    @property
+    def message(self) -> str:
+        offered = (
+            f"the catalog has: {', '.join(self.known)}"
+            if self.known
+            else ("the catalog has no add-ons")
+        )
+        return f"unknown add-on {self.addon!r}: {offered}"
+
+
+@frozen
 class CadenceNotOffered(LedgerError):
     code: ClassVar[str] = "cadence-not-offered"
     plan: str

@@ -26,11 +26,11 @@ from typing import Protocol, TypeAlias
 from attrs import field, frozen
 
 from seatledger.domain.dates import iso_instant
+from seatledger.domain.deadlines import next_count_date
 from seatledger.domain.identifiers import OrgId
 from seatledger.domain.invoice import Invoice, InvoiceStatus, LineKind
 from seatledger.domain.money import money_text
 from seatledger.domain.organisation import Organisation
-from seatledger.domain.reference_dates import MonthEnd, next_reference_date
 from seatledger.domain.seat import FactKind, SeatFact
 from seatledger.domain.transfers import RequestStatus, TransferRequest
 
@@ -250,13 +250,12 @@ def transfer_requested(
 ) -> Message:
     """To the RECEIVER: a request awaits your approval.
 
-    ``deadline`` is the sender's next reference date (``approval_deadline``
-    with the sender's rule); approved after it, the sender still pays for
-    that period. Without one, the month-end rule is assumed (the rule of an
-    organisation without a contract).
+    ``deadline`` is the sender's next count date (``deadlines.sender_deadline``);
+    approved after it, the sender still pays for that period. Without one,
+    the count date of an organisation without a contract is assumed.
     """
     _check_parties(request, sender, receiver)
-    due = deadline or next_reference_date(MonthEnd(), request.requested_on)
+    due = deadline or next_count_date(None, request.requested_on)
     if request.expires_on is not None and request.expires_on < due:
         expiry = (
             f"\nThe request expires after {request.expires_on.isoformat()}: it cannot be "

@@ -28,36 +28,16 @@ from zoneinfo import ZoneInfo
 
 from attrs import field, frozen
 
-from seatledger.domain.catalog import Cadence
 from seatledger.domain.contracts import Contract
+from seatledger.domain.deadlines import next_count_date
 from seatledger.domain.money import money_text
 from seatledger.domain.notifications import JsonValue, Message, MessageKind
 from seatledger.domain.organisation import Organisation
-from seatledger.domain.reference_dates import MonthEnd, next_reference_date
 from seatledger.domain.transfers import TransferRequest
 
 # Far enough: a monthly reference date is never more than 31 days ahead, so a
 # reminder more days before it would fall before the previous reference date.
 MAX_DAYS_BEFORE = 27
-
-
-def next_count_date(contract: Contract | None, today: date) -> date:
-    """The next date, on or after ``today``, on which the organisation's seats are counted.
-
-    Monthly contracts count on their reference rule, annual ones on the count
-    date before their year starts; without a contract, at month end (the
-    portfolio-billing seed).
-    """
-    if contract is None:
-        return next_reference_date(MonthEnd(), today)
-    if contract.cadence is Cadence.MONTHLY:
-        return next_reference_date(contract.reference_rule(), today)
-    annual = contract.annual_count()
-    return min(
-        count
-        for count in (annual.count_date(year) for year in range(today.year, today.year + 3))
-        if count >= today
-    )
 
 
 def _requests(value: Iterable[TransferRequest]) -> tuple[TransferRequest, ...]:
@@ -70,7 +50,7 @@ class OrganisationView:
 
     ``active_seats`` is the number of seats billed to it today;
     ``next_reference_date`` its next count date on or after today (see
-    ``next_count_date``); ``outgoing_pending`` the transfer requests it sent
+    ``deadlines.next_count_date``); ``outgoing_pending`` the transfer requests it sent
     that are still pending; ``licensed`` the contract's licensed count (None:
     no limit).
     """

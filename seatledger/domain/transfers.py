@@ -32,7 +32,6 @@ from seatledger.domain.errors import (
 )
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.organisation import Organisation
-from seatledger.domain.reference_dates import ReferenceDateRule, next_reference_date
 from seatledger.domain.seat import FactKind, SeatFact
 from seatledger.domain.timeline import SeatTimeline
 
@@ -159,6 +158,26 @@ class TransferPolicy:
             return Failure(TransferAlreadyPending(tl.seat, pending.id, pending.receiver))
         return Success(receiver)
 
+    def effective_on(self, tl: SeatTimeline, today: date) -> date:
+        """The date an approval or take-over made ``today`` (the receiver's date) moves billing.
+
+        Today, unless the seat's current state began later: the day its latest
+        active interval opened, or its current payer's billing began, may be a
+        later date than the receiver's today when the two organisations lie
+        on either side of the date line (UTC+14 and UTC-12 are 26 hours
+        apart). The move then takes effect on that day, never before it: an
+        approval is never dated before what it approves existed, so it can
+        neither precede the seat's activation nor change who paid before the
+        current payer (INV-8). Never earlier than today, so never backdated,
+        and never on a count date that has closed (decision 0012).
+        """
+        began = [today]
+        if tl.latest is not None:
+            began.append(tl.latest.start)
+        if tl.owners:
+            began.append(tl.owners[-1].start)
+        return max(began)
+
     def check_decision(
         self, request: TransferRequest, tl: SeatTimeline, today: date
     ) -> Result[TransferRequest, LedgerError]:
@@ -173,8 +192,3 @@ class TransferPolicy:
         if payer != request.sender:
             return Failure(PayerChanged(request.id, request.sender, payer or "nobody"))
         return Success(request)
-
-
-def approval_deadline(rule: ReferenceDateRule, today: date) -> date:
-    """The reference date by which a request sent today must be approved to count for it."""
-    return next_reference_date(rule, today)

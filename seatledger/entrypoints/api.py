@@ -449,9 +449,11 @@ class Ledger:
     ) -> SeatFact:
         """Open a new seat billed to ``org`` from ``on`` (default: today in the org's zone).
 
-        A backdated ``on`` needs a ``reason``; a future one is refused.
+        A backdated ``on`` needs a ``reason``; a future one is refused. Each
+        of ``addons`` must be an add-on of the catalog (``unknown-addon``).
         """
         day, seat_kind, who, extras = _maybe_day(on), _kind(kind), self._who(actor), tuple(addons)
+        catalog = self._backend.catalog() if extras else None
         return self._write(
             idempotency_key,
             "seat.activate",
@@ -459,7 +461,7 @@ class Ledger:
              "holder": holder, "addons": frozenset(extras), "reason": reason},
             lambda s: seats.activate(
                 s, seat, org, actor=who, on=day, kind=seat_kind, holder=holder,
-                addons=extras, reason=reason,
+                addons=extras, reason=reason, catalog=catalog,
             ),
             codecs.SEAT_FACT,
         )  # fmt: skip
@@ -514,10 +516,14 @@ class Ledger:
         actor: str | None = None,
         idempotency_key: str | None = None,
     ) -> SeatFact:
-        """Open a new active interval for a deactivated or completed seat."""
+        """Open a new active interval for a deactivated or completed seat.
+
+        ``addons`` (None: unchanged) must be add-ons of the catalog (``unknown-addon``).
+        """
         day, who = _maybe_day(on), self._who(actor)
         seat_kind = None if kind is None else _kind(kind)
         new_addons = None if addons is None else tuple(addons)
+        catalog = self._backend.catalog() if new_addons else None
         return self._write(
             idempotency_key,
             "seat.reactivate",
@@ -525,7 +531,7 @@ class Ledger:
              "holder": holder, "addons": None if new_addons is None else frozenset(new_addons)},
             lambda s: seats.reactivate(
                 s, seat, actor=who, on=day, reason=reason, kind=seat_kind, holder=holder,
-                addons=new_addons,
+                addons=new_addons, catalog=catalog,
             ),
             codecs.SEAT_FACT,
         )  # fmt: skip
@@ -585,7 +591,9 @@ class Ledger:
             idempotency_key,
             "seat.addon-add",
             {"seat": seat, "addon": addon, "actor": who, "on": day, "reason": reason},
-            lambda s: seats.add_addon(s, seat, addon, actor=who, on=day, reason=reason),
+            lambda s: seats.add_addon(
+                s, seat, addon, actor=who, on=day, reason=reason, catalog=self._backend.catalog()
+            ),
             codecs.SEAT_FACT,
         )
 
@@ -621,7 +629,10 @@ class Ledger:
         actor: str | None = None,
         idempotency_key: str | None = None,
     ) -> ImportSummary:
-        """Import seats new to the ledger with their past; one bad row rejects them all."""
+        """Import seats new to the ledger with their past; one bad row rejects them all.
+
+        A row's add-ons must be add-ons of the catalog; rows are numbered from 1.
+        """
         checked: list[ImportRow] = []
         problems: list[RowProblem] = []
         for line, row in enumerate(rows, start=1):
@@ -647,11 +658,12 @@ class Ledger:
         if problems:
             raise LedgerRefused(ImportRejected(source, tuple(problems)))
         who = self._who(actor)
+        catalog = self._backend.catalog() if any(row.addons for row in checked) else None
         return self._write(
             idempotency_key,
             "seat.import",
             {"rows": checked, "source": source, "actor": who},
-            lambda s: imports.import_seats(s, checked, source=source, actor=who),
+            lambda s: imports.import_seats(s, checked, source=source, actor=who, catalog=catalog),
             codecs.IMPORT_SUMMARY,
         )
 
@@ -919,13 +931,14 @@ class Ledger:
         )
 
     def transfers(self, org: str | None = None, *, pending_only: bool = False) -> list[RequestView]:
-        """Requests sent or received by ``org`` (all if None), with status and deadline."""
+        """Requests sent or received by ``org`` (all if None), with status and deadline.
+
+        A pending request's ``deadline`` is the sender's next count date
+        (its monthly reference rule, its annual count date, or month end).
+        """
 
         def listed(s: Services) -> Result[Sequence[RequestView], LedgerError]:
-            rules = bootstrap.reference_rules(s)
-            return transfers.list_requests(
-                s, org, pending_only=pending_only, reference_rule_of=rules
-            )
+            return transfers.list_requests(s, org, pending_only=pending_only)
 
         return list(self._run(listed))
 

@@ -14,8 +14,7 @@ Database policy, so nobody loses data by surprise:
   with a message to run ``seatledger init``: an upgrade is never silent.
 
 It also picks the plan catalog (``--catalog FILE``, ``SEATLEDGER_CATALOG`` or
-the one shipped with the package), the PIN hasher (scrypt), and the reference
-rule each organisation is counted by (for the deadlines of transfer requests).
+the one shipped with the package) and the PIN hasher (scrypt).
 """
 
 from __future__ import annotations
@@ -32,15 +31,11 @@ from returns.result import Failure, Result, Success
 from seatledger.adapters.catalog.loader import load_catalog
 from seatledger.adapters.clock import SimulatedDay, SystemClock
 from seatledger.adapters.pin_hasher import ScryptPinHasher
-from seatledger.domain.catalog import Cadence, Catalog
+from seatledger.domain.catalog import Catalog
 from seatledger.domain.errors import InvalidCatalog, LedgerError
-from seatledger.domain.identifiers import OrgId
 from seatledger.domain.notifications import Notifier
 from seatledger.domain.ports import Clock, PinHasher, UnitOfWork
-from seatledger.domain.reference_dates import MonthEnd, ReferenceDateRule
-from seatledger.domain.services import contracts, organisations
 from seatledger.domain.services.context import Services
-from seatledger.domain.services.transfers import ReferenceRuleOf
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -174,29 +169,6 @@ def catalog_for(settings: Settings) -> Result[Catalog, InvalidCatalog]:
 def pin_hasher() -> PinHasher:
     """The PIN hasher: salted scrypt, compared in constant time."""
     return ScryptPinHasher()
-
-
-def reference_rules(services: Services) -> ReferenceRuleOf:
-    """Which reference rule each organisation is counted by today.
-
-    An organisation with a monthly contract in force is counted by its
-    contract's rule; any other (annual, in trial, none) by month end, the
-    rule of the portfolio-billing help page. Read once, up front, because a
-    unit of work holds one transaction at a time.
-    """
-    rules: dict[OrgId, ReferenceDateRule] = {}
-    for organisation in organisations.list_organisations(services):
-        status = contracts.contract_status(services, organisation.id)
-        if isinstance(status, Failure):
-            continue
-        contract = status.unwrap().contract
-        if contract is not None and contract.cadence is Cadence.MONTHLY:
-            rules[organisation.id] = contract.reference_rule()
-
-    def rule_of(org: OrgId) -> ReferenceDateRule:
-        return rules.get(org, MonthEnd())
-
-    return rule_of
 
 
 def in_memory_services(today: date | None) -> Services:

@@ -64,7 +64,6 @@ from seatledger.entrypoints.bootstrap import (
     Settings,
     catalog_for,
     pin_hasher,
-    reference_rules,
     with_clock,
 )
 
@@ -285,7 +284,7 @@ def open_the_ledger(demo: Demo) -> None:
             )
             demo.seats[sid] = SeatState(org.id, opened, closed, None, kind)
     imported = imports.import_seats(
-        demo.services, rows, source="demo-opening-balance.csv", actor=ACTOR
+        demo.services, rows, source="demo-opening-balance.csv", actor=ACTOR, catalog=demo.catalog
     )
     if isinstance(imported, Failure):
         raise RuntimeError(f"the demo import was refused: {imported.failure().message}")
@@ -576,14 +575,7 @@ def request_a_transfer_late(demo: Demo) -> None:
 
 def _show_pending(demo: Demo, made: TransferRequest) -> None:
     demo.report.line(f"  seatledger transfer request {made.seat} --to {SAKURA}: {made.id}")
-    views = must(
-        transfers.list_requests(
-            demo.services,
-            SAKURA,
-            pending_only=True,
-            reference_rule_of=reference_rules(demo.services),
-        )
-    )
+    views = must(transfers.list_requests(demo.services, SAKURA, pending_only=True))
     demo.report.line(f"  seatledger transfer list --org {SAKURA} --pending")
     demo.report.table(
         ("request", "seat", "from", "to", "requested", "deadline"),
@@ -954,6 +946,7 @@ def _activate(
             holder=demo.holder(),
             addons=addons,
             reason=reason,
+            catalog=demo.catalog,
         )
     )
     demo.seats[sid] = SeatState(org, on, None, None, kind)

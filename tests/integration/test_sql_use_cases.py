@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from returns.result import Failure, Success
 from sqlalchemy import Engine
 
+from seatledger.adapters.catalog.loader import load_catalog
 from seatledger.adapters.clock import FixedClock, SimulatedDay
 from seatledger.adapters.sql import SqlUnitOfWork
 from seatledger.domain.errors import ImportRejected, SeatNotActive
@@ -167,7 +168,10 @@ def test_twenty_thousand_seats_are_imported_in_one_append_and_answered_in_sql(
         )
         for i in range(20_000)
     ]
-    summary = imports.import_seats(services, rows, source="seats.csv", actor="ops").unwrap()
+    catalog = load_catalog().unwrap()
+    summary = imports.import_seats(
+        services, rows, source="seats.csv", actor="ops", catalog=catalog
+    ).unwrap()
     assert summary == imports.ImportSummary(20_000, 2_000, 22_000)
 
     expected_acme = sum(
@@ -181,7 +185,9 @@ def test_twenty_thousand_seats_are_imported_in_one_append_and_answered_in_sql(
     assert [r.seat for r in answer.rows] == sorted(r.seat for r in answer.rows)
 
     clock.advance(timedelta(minutes=1))
-    again = imports.import_seats(services, rows[:3], source="again.csv", actor="ops")
+    again = imports.import_seats(
+        services, rows[:3], source="again.csv", actor="ops", catalog=catalog
+    )
     assert isinstance(again, Failure)
     assert isinstance(again.failure(), ImportRejected)
     assert len(again.failure().problems) == 3

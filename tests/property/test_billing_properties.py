@@ -75,7 +75,7 @@ def world(
     for i, (kind, library, _) in enumerate(spec):
         seats.activate(
             services, f"s{i}", "north", actor="a", kind=kind,
-            addons=["library"] if library else [],
+            addons=["library"] if library else [], catalog=CATALOG,
         ).unwrap()  # fmt: skip
     return services, clock
 

@@ -39,7 +39,7 @@ from seatledger.adapters.memory import InMemoryUnitOfWork
 from seatledger.adapters.pin_hasher import ScryptPinHasher
 from seatledger.adapters.sql import SqlUnitOfWork, make_engine, upgrade
 from seatledger.adapters.sql.tables import ledger_head, metadata
-from seatledger.domain.catalog import Cadence
+from seatledger.domain.catalog import Addon, Cadence
 from seatledger.domain.contracts import PaymentMethod
 from seatledger.domain.dates import Period
 from seatledger.domain.invoice import LineKind
@@ -49,7 +49,17 @@ from seatledger.domain.services import admins, billing, contracts, organisations
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.contracts import ContractTerms
 
-CATALOG = load_catalog().unwrap()
+SHIPPED = load_catalog().unwrap()
+# The shipped catalog and a second add-on, so that seats hold zero, one or two priced add-ons.
+CATALOG = attrs.evolve(
+    SHIPPED,
+    addons={
+        **SHIPPED.addons,
+        "forms": Addon(
+            "forms", "Forms", {Cadence.MONTHLY: Decimal("2.50"), Cadence.ANNUAL: Decimal("25")}
+        ),
+    },
+)
 PINS = ScryptPinHasher(log2_n=4)
 PIN = "2468"
 START = date(2025, 8, 28)
@@ -142,7 +152,7 @@ def run(services: Services, clock: SimulatedDay, command: Command) -> Result[Any
         _, seat, org, back, kind, addons = command
         return seats.activate(
             services, seat, org, actor="prop", on=today - timedelta(days=back), kind=kind,
-            holder=f"holder of {seat}", addons=addons, reason="backfill",
+            holder=f"holder of {seat}", addons=addons, reason="backfill", catalog=CATALOG,
         )  # fmt: skip
     if name in ("deactivate", "complete"):
         _, seat, back = command

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,10 +29,12 @@ from returns.result import Failure, Result, Success
 from sql_templates import fresh_copy
 from sqlalchemy import Engine, select, text, update
 
+from seatledger.adapters.catalog.loader import load_catalog
 from seatledger.adapters.clock import FixedClock
 from seatledger.adapters.memory import InMemoryUnitOfWork
 from seatledger.adapters.sql import SqlUnitOfWork, make_engine, upgrade
 from seatledger.adapters.sql.tables import billing_spans, ledger_head, metadata
+from seatledger.domain.catalog import Addon
 from seatledger.domain.identifiers import OrgId
 from seatledger.domain.ports import LedgerRepository, UnitOfWork
 from seatledger.domain.queries import RangeMode
@@ -43,6 +46,13 @@ START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 ORGS = ["o0", "o1", "o2"]
 SEATS = ["s0", "s1", "s2"]
 ZONES = ["Europe/Amsterdam", "Pacific/Kiritimati", "America/Juneau"]
+
+SHIPPED = load_catalog().unwrap()
+# Two add-ons on sale, so that seats hold zero, one or two of them.
+CATALOG = attrs.evolve(
+    SHIPPED,
+    addons={**SHIPPED.addons, "forms": Addon("forms", "Forms", SHIPPED.addons["library"].prices)},
+)
 
 Command = tuple[Any, ...]
 
@@ -162,6 +172,7 @@ def run(services: Services, clock: FixedClock, command: Command) -> Result[Any, 
             holder=f"holder of {seat}",
             addons=addons,
             reason="backfill",
+            catalog=CATALOG,
         )
     if name in ("deactivate", "complete"):
         _, seat, back = command

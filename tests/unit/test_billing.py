@@ -185,7 +185,7 @@ def test_library_access_is_billed_per_seat_holding_it_on_the_reference_date(
     services: Services, clock: SimulatedDay
 ) -> None:
     contract(services)
-    activate(services, 2, addons=["library"])
+    activate(services, 2, addons=["library"], catalog=CATALOG)
     activate(services, 1, prefix="plain")
     clock.day = date(2025, 10, 1)
     assert amounts(run(services, SEPT)) == [

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import attrs
 import pytest
 from returns.result import Failure, Result
 
@@ -14,7 +15,7 @@ from seatledger.adapters.clock import FixedClock, SimulatedDay
 from seatledger.adapters.memory import InMemoryUnitOfWork
 from seatledger.domain.audit import AuditFilter
 from seatledger.domain.authorisation import Action
-from seatledger.domain.catalog import Cadence
+from seatledger.domain.catalog import Addon, Cadence
 from seatledger.domain.dates import Period
 from seatledger.domain.errors import LedgerError
 from seatledger.domain.identifiers import OrgId
@@ -36,6 +37,10 @@ from seatledger.domain.services.context import Services
 from seatledger.domain.services.contracts import ContractTerms
 
 CATALOG = load_catalog().unwrap()
+WITH_FORMS = attrs.evolve(
+    CATALOG,
+    addons={**CATALOG.addons, "forms": Addon("forms", "Forms", CATALOG.addons["library"].prices)},
+)
 NORTH = OrgId("north")
 
 
@@ -300,7 +305,7 @@ def test_the_september_invoice_bills_no_library_once_it_was_removed_before_the_c
 
 def test_an_addon_added_later_and_kept_by_a_reactivation(world: World) -> None:
     world.on(date(2025, 9, 10))
-    seats.add_addon(world.services, "s1", "forms", actor="ops").unwrap()
+    seats.add_addon(world.services, "s1", "forms", actor="ops", catalog=WITH_FORMS).unwrap()
     world.on(date(2025, 9, 12))
     seats.deactivate(world.services, "s1", actor="ops").unwrap()
     world.on(date(2025, 9, 14))
@@ -462,3 +467,10 @@ def test_only_an_operator_may_set_an_organisation_in_a_closed_ledger(world: Worl
     result = organisations.set_organisation(world.services, "north", name="X", actor="ada")
     refused(world, result, "not-authorised")
     assert world.state() == before
+
+
+def test_an_addon_the_catalog_does_not_sell_cannot_be_added_to_a_seat(world: World) -> None:
+    refused = seats.add_addon(world.services, "s1", "libary", actor="ops", catalog=CATALOG)
+    assert isinstance(refused, Failure)
+    assert refused.failure().code == "unknown-addon"
+    assert "library" in refused.failure().message

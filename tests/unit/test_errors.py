@@ -319,3 +319,24 @@ def test_a_clock_behind_the_ledger_cannot_add_an_organisation_either() -> None:
 def test_a_clock_in_utc_gives_utc_recorded_instants(world: Scenario) -> None:
     fact = seats.deactivate(world.services, "bob", actor="lisa").unwrap()
     assert fact.recorded_at.tzinfo is UTC
+
+
+def test_an_add_on_the_catalog_does_not_sell_is_named_with_the_ones_it_does(
+    world: Scenario,
+) -> None:
+    from seatledger.adapters.catalog.loader import load_catalog
+
+    catalog = load_catalog().unwrap()
+    before = world.state()
+    result = seats.activate(
+        world.services, "carl", "acme", actor="lisa", addons=["libary"], catalog=catalog
+    )
+    error = refused(world, result, "unknown-addon")
+    assert error.message == "unknown add-on 'libary': the catalog has: library"
+    unchanged(world, before)
+    # Without a catalog no add-on is known: the name is refused, never billed at nothing.
+    result = seats.activate(world.services, "carl", "acme", actor="lisa", addons=["library"])
+    assert refused(world, result, "unknown-addon").message == (
+        "unknown add-on 'library': the catalog has no add-ons"
+    )
+    unchanged(world, before)

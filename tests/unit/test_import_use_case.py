@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from ledger_scenario import Scenario
 
+from seatledger.adapters.catalog.loader import load_catalog
 from seatledger.domain.errors import ImportRejected, RowProblem
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.seat import FactKind, SeatKind
@@ -14,6 +15,7 @@ from seatledger.domain.services import seats
 from seatledger.domain.services.imports import ImportRow, ImportSummary, import_seats
 
 TODAY = date(2025, 10, 15)
+CATALOG = load_catalog().unwrap()
 
 
 def row(
@@ -49,7 +51,9 @@ def test_a_clean_file_writes_every_seat_with_one_instant(world: Scenario) -> Non
         row(3, "bob", date(2025, 8, 1), date(2025, 9, 15)),
         row(4, "carl", TODAY, TODAY),
     ]
-    summary = import_seats(world.services, rows, source="seats.csv", actor="jean").unwrap()
+    summary = import_seats(
+        world.services, rows, source="seats.csv", actor="jean", catalog=CATALOG
+    ).unwrap()
     assert summary == ImportSummary(seats=3, deactivated=2, facts=5)
     assert world.billable("acme", date(2025, 9, 1)) == ["already-here", "anna", "bob"]
     assert world.billable("acme", TODAY) == ["already-here", "anna"]
@@ -81,7 +85,9 @@ def test_every_problem_is_reported_by_line_and_column_and_nothing_is_written(
         row(8, "gus", date(2025, 9, 1), date(2025, 10, 31)),
     ]
     before = world.state()
-    error = import_seats(world.services, rows, source="seats.csv", actor="jean").failure()
+    error = import_seats(
+        world.services, rows, source="seats.csv", actor="jean", catalog=CATALOG
+    ).failure()
     assert isinstance(error, ImportRejected)
     assert error.code == "import-rejected"
     assert list(error.problems) == [
@@ -99,7 +105,9 @@ def test_every_problem_is_reported_by_line_and_column_and_nothing_is_written(
 
 def test_a_rejection_with_25_problems_shows_20_and_counts_the_rest(world: Scenario) -> None:
     rows = [row(n, f"s{n}", date(2025, 8, 1), org="nowhere") for n in range(2, 27)]
-    error = import_seats(world.services, rows, source="big.csv", actor="jean").failure()
+    error = import_seats(
+        world.services, rows, source="big.csv", actor="jean", catalog=CATALOG
+    ).failure()
     assert isinstance(error, ImportRejected)
     assert len(error.problems) == 25
     assert error.message.endswith("... and 5 more")
@@ -109,7 +117,9 @@ def test_an_import_refused_by_a_backwards_clock_writes_nothing(world: Scenario) 
     world.today(date(2025, 10, 14))
     before = world.state()
     rows = [row(2, "anna", date(2025, 8, 1))]
-    error = import_seats(world.services, rows, source="seats.csv", actor="jean").failure()
+    error = import_seats(
+        world.services, rows, source="seats.csv", actor="jean", catalog=CATALOG
+    ).failure()
     assert error.code == "clock-went-backwards"
     assert world.state() == before
 

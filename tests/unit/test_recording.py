@@ -119,6 +119,9 @@ def test_a_known_at_instant_with_an_offset_is_the_same_instant_in_utc() -> None:
     # The simulated day records from 00:00:00.000001 UTC on: 02:00+02:00 is just before.
     before = datetime(2025, 10, 15, 2, 0, tzinfo=timezone(timedelta(hours=2)))
     after = datetime(2025, 10, 15, 3, 0, tzinfo=timezone(timedelta(hours=2)))
+    # A fact recorded the next day puts the head after both instants, so each is a cut.
+    world.today(date(2025, 10, 16))
+    world.activate("bob", "acme", date(2025, 10, 16))
     answer = questions.seats_on(world.services, "acme", SEP_30, after).unwrap()
     assert answer.as_known_at == datetime(2025, 10, 15, 1, 0, tzinfo=UTC)
     assert [r.seat for r in answer.rows] == ["anna"]

@@ -17,11 +17,12 @@ import pytest
 from seatledger.domain.catalog import Cadence
 from seatledger.domain.contracts import Contract
 from seatledger.domain.dates import Period
+from seatledger.domain.deadlines import next_count_date
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.notifications import Message, MessageKind
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.reference_dates import YearStart
-from seatledger.domain.reminders import OrganisationView, ReminderPolicy, next_count_date
+from seatledger.domain.reminders import OrganisationView, ReminderPolicy
 from seatledger.domain.transfers import RequestStatus, TransferRequest
 
 NORTH = Organisation(OrgId("north"), "North Clinic")

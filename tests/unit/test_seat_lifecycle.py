@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from ledger_scenario import Scenario
 
+from seatledger.adapters.catalog.loader import load_catalog
 from seatledger.adapters.clock import FixedClock
 from seatledger.domain.dates import Period
 from seatledger.domain.reference_dates import MonthEnd
@@ -82,7 +83,10 @@ def test_reactivation_opens_a_new_interval_and_keeps_the_first(world: Scenario) 
 
 
 def test_reactivation_can_change_the_kind_and_add_ons(world: Scenario) -> None:
-    world.activate("anna", "acme", SEP_1, kind=SeatKind.STUDENT, addons=["Library"])
+    catalog = load_catalog().unwrap()
+    world.activate(
+        "anna", "acme", SEP_1, kind=SeatKind.STUDENT, addons=["Library"], catalog=catalog
+    )
     world.deactivate("anna", SEP_30)
     seats.reactivate(
         world.services,

@@ -43,11 +43,17 @@ def row(seat: str = "s-001", holder: str = "Ada Lovelace", **changes: object) ->
 
 
 def test_a_seats_answer_on_a_date_has_exactly_the_keys_of_the_cli_contract():
-    answer = SeatsAnswer(OrgId("xtra"), date(2017, 9, 1), None, None, None, REPORT, (row(),))
+    answer = SeatsAnswer(
+        OrgId("xtra"), date(2017, 9, 1), None, None, None, REPORT, (row(),), REPORT
+    )
     document = seats_answer_document(answer)
-    assert list(document) == ["org", "on", "as_known_at", "count", "seats"]
+    assert list(document) == [
+        "org", "on", "as_known_at", "asked_as_known_at", "cut", "count", "seats",
+    ]  # fmt: skip
     assert document["on"] == "2017-09-01"
     assert document["as_known_at"] == "2017-09-01T23:59:59.000000Z"
+    assert document["asked_as_known_at"] == "2017-09-01T23:59:59.000000Z"
+    assert document["cut"] == "asked"
     assert document["count"] == 1
     assert document["seats"][0] == {
         "seat": "s-001",
@@ -73,6 +79,8 @@ def test_a_range_answer_says_from_to_and_mode_and_not_on():
         "to": "2017-09-30",
         "mode": "throughout",
         "as_known_at": None,
+        "asked_as_known_at": None,
+        "cut": "head",
         "count": 0,
         "seats": [],
     }
@@ -223,7 +231,9 @@ def _billed_north() -> tuple[object, object]:
         ("s1", SeatKind.REGULAR),
         ("s2", SeatKind.STUDENT),
     ):
-        seats.activate(base, seat, "north", actor="t", kind=kind, addons=("library",)).unwrap()
+        seats.activate(
+            base, seat, "north", actor="t", kind=kind, addons=("library",), catalog=catalog
+        ).unwrap()
     end = with_clock(base, date(2025, 10, 1))  # 30 September has closed
     report = billing.bill_run(end, catalog, Period(2025, 9)).unwrap()
     return report, report.invoices[0]

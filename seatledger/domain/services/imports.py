@@ -9,7 +9,8 @@ from attrs import frozen
 from returns.result import Failure, Result, Success
 
 from seatledger.domain.authorisation import Action
-from seatledger.domain.errors import ImportRejected, LedgerError, RowProblem
+from seatledger.domain.catalog import Catalog
+from seatledger.domain.errors import ImportRejected, LedgerError, RowProblem, UnknownAddon
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.recording import assign_recorded_at
@@ -41,13 +42,19 @@ class ImportSummary:
 
 
 def import_seats(
-    services: Services, rows: Sequence[ImportRow], *, source: str, actor: str
+    services: Services,
+    rows: Sequence[ImportRow],
+    *,
+    source: str,
+    actor: str,
+    catalog: Catalog | None = None,
 ) -> Result[ImportSummary, LedgerError]:
     """Import seats that are new to the ledger, with their activation and deactivation dates.
 
-    Every row is checked against the ledger and the other rows first; any
-    problem rejects the whole file, naming each line and column. Imported
-    facts are backdated, with the reason "imported from <source>".
+    Every row is checked against the ledger, the catalog (each add-on must
+    be one it sells; without a catalog, none is) and the other rows first;
+    any problem rejects the whole file, naming each line and column.
+    Imported facts are backdated, with the reason "imported from <source>".
     """
     people = check_actor_and_reason(actor, f"imported from {source}")
     if isinstance(people, Failure):
@@ -71,6 +78,14 @@ def import_seats(
                 first_line[row.seat] = row.line
             if row.seat in existing:
                 problems.append(RowProblem(row.line, "seat", f"seat {row.seat!r} exists already"))
+            for addon in sorted(row.addons):
+                offered = (
+                    catalog.addon(addon)
+                    if catalog is not None
+                    else Failure(UnknownAddon(addon, ()))
+                )
+                if isinstance(offered, Failure):
+                    problems.append(RowProblem(row.line, "addons", offered.failure().message))
             organisation = orgs.get(row.org)
             if organisation is None:
                 problems.append(

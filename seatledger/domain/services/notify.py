@@ -12,6 +12,7 @@ from returns.result import Failure, Result, Success
 from seatledger.domain.authorisation import Action
 from seatledger.domain.contracts import contract_in_force
 from seatledger.domain.dates import Period
+from seatledger.domain.deadlines import sender_deadline
 from seatledger.domain.errors import InvalidText, LedgerError
 from seatledger.domain.identifiers import OrgId
 from seatledger.domain.notifications import Contact, Message, Notifier
@@ -23,7 +24,7 @@ from seatledger.domain.outbox import (
     channels_for,
 )
 from seatledger.domain.ports import Store
-from seatledger.domain.reminders import OrganisationView, ReminderPolicy, next_count_date
+from seatledger.domain.reminders import OrganisationView, ReminderPolicy
 from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, record, standing
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
@@ -109,9 +110,8 @@ def organisation_view(store: Store, org: OrgId, today: date) -> OrganisationView
 
 
 def deadline_for(store: Store, org: OrgId, today: date) -> date:
-    """The next date ``org``'s seats are counted on: a request must be approved by then."""
-    contract = contract_in_force(store.contracts(org), Period.containing(today))
-    return next_count_date(contract, today)
+    """The next date ``org``'s seats are counted on: a request it sent must be approved by then."""
+    return sender_deadline(store.contracts(org), today)
 
 
 @frozen

@@ -16,6 +16,7 @@ from attrs import frozen
 from returns.result import Failure, Result, Success
 
 from seatledger.domain.authorisation import Action
+from seatledger.domain.catalog import Catalog
 from seatledger.domain.errors import (
     BackdatedWithoutReason,
     DeactivationBeforeActivation,
@@ -28,6 +29,7 @@ from seatledger.domain.errors import (
     SeatAlreadyActive,
     SeatExists,
     SeatNotActive,
+    UnknownAddon,
     UnknownFact,
     UnknownOrganisation,
     UnknownSeat,
@@ -101,13 +103,26 @@ def check_actor_and_reason(
     return Success((checked_actor.unwrap(), checked_reason.unwrap() or None))
 
 
-def check_addons(addons: Iterable[str]) -> Result[frozenset[str], LedgerError]:
+def check_addons(
+    addons: Iterable[str], catalog: Catalog | None
+) -> Result[frozenset[str], LedgerError]:
+    """Add-on names, trimmed and lower-cased, each one the catalog sells.
+
+    Without a catalog no add-on is known, so any name is refused: an
+    add-on the catalog does not price would be billed at nothing.
+    """
     cleaned: set[str] = set()
     for addon in addons:
         checked = valid_id("add-on", addon.strip().lower())
         if isinstance(checked, Failure):
             return checked
-        cleaned.add(checked.unwrap())
+        name = checked.unwrap()
+        if catalog is None:
+            return Failure(UnknownAddon(name, ()))
+        offered = catalog.addon(name)
+        if isinstance(offered, Failure):
+            return Failure(offered.failure())
+        cleaned.add(name)
     return Success(frozenset(cleaned))
 
 
@@ -206,8 +221,13 @@ def activate(
     holder: str = "",
     addons: Iterable[str] = (),
     reason: str | None = None,
+    catalog: Catalog | None = None,
 ) -> Result[SeatFact, LedgerError]:
-    """Open a new seat billed to ``org`` from ``on`` (default: today in the org's zone)."""
+    """Open a new seat billed to ``org`` from ``on`` (default: today in the org's zone).
+
+    Each of ``addons`` must be an add-on of ``catalog`` (``unknown-addon``
+    otherwise, and nothing is written); a seat without add-ons needs no catalog.
+    """
     checked_seat = seat_id(seat)
     if isinstance(checked_seat, Failure):
         return Failure(checked_seat.failure())
@@ -217,7 +237,7 @@ def activate(
     checked_holder = valid_text("holder", holder, required=False)
     if isinstance(checked_holder, Failure):
         return Failure(checked_holder.failure())
-    checked_addons = check_addons(addons)
+    checked_addons = check_addons(addons, catalog)
     if isinstance(checked_addons, Failure):
         return Failure(checked_addons.failure())
     who, why = people.unwrap()
@@ -331,11 +351,13 @@ def reactivate(
     kind: SeatKind | None = None,
     holder: str | None = None,
     addons: Iterable[str] | None = None,
+    catalog: Catalog | None = None,
 ) -> Result[SeatFact, LedgerError]:
     """Open a new active interval for a deactivated or completed seat.
 
     The seat keeps its holder, kind and add-ons unless new ones are given
-    (a student who qualifies is reactivated as a regular seat, say).
+    (a student who qualifies is reactivated as a regular seat, say); new
+    add-ons must be add-ons of ``catalog``, as for ``activate``.
     """
     people = check_actor_and_reason(actor, reason)
     if isinstance(people, Failure):
@@ -343,7 +365,7 @@ def reactivate(
     who, why = people.unwrap()
     new_addons: frozenset[str] | None = None
     if addons is not None:
-        checked_addons = check_addons(addons)
+        checked_addons = check_addons(addons, catalog)
         if isinstance(checked_addons, Failure):
             return Failure(checked_addons.failure())
         new_addons = checked_addons.unwrap()
@@ -406,9 +428,14 @@ def add_addon(
     actor: str,
     on: date | None = None,
     reason: str | None = None,
+    catalog: Catalog | None = None,
 ) -> Result[SeatFact, LedgerError]:
     """The seat holds ``addon`` from ``on`` on (default: today), to the end of the active
-    interval ``on`` lies in: billed for every reference date from then on."""
+    interval ``on`` lies in: billed for every reference date from then on. The add-on
+    must be one ``catalog`` sells (``check_addons``)."""
+    known = check_addons([addon], catalog)
+    if isinstance(known, Failure):
+        return Failure(known.failure())
     return _change_addon(
         services, seat, addon, FactKind.ADDON_ADDED, actor=actor, on=on, reason=reason
     )
@@ -443,7 +470,7 @@ def _change_addon(
     people = check_actor_and_reason(actor, reason)
     if isinstance(people, Failure):
         return Failure(people.failure())
-    checked_addon = check_addons([addon])
+    checked_addon = valid_id("add-on", addon.strip().lower())
     if isinstance(checked_addon, Failure):
         return Failure(checked_addon.failure())
     who, why = people.unwrap()

@@ -8,7 +8,7 @@ they are never backdated.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from attrs import frozen
@@ -26,7 +26,6 @@ from seatledger.domain.errors import (
 from seatledger.domain.identifiers import OrgId
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.ports import LedgerRepository, PinHasher
-from seatledger.domain.reference_dates import MonthEnd, ReferenceDateRule
 from seatledger.domain.seat import FactKind, SeatFact
 from seatledger.domain.services.access import POLICY as ACCESS
 from seatledger.domain.services.access import record_fact, standing
@@ -46,27 +45,20 @@ from seatledger.domain.transfers import (
     RequestStatus,
     TransferPolicy,
     TransferRequest,
-    approval_deadline,
     pending_request,
     transfer_requests,
 )
 
 POLICY = TransferPolicy()
 
-# Without a contract, an organisation is counted at month end (the portfolio seed).
-ReferenceRuleOf = Callable[[OrgId], ReferenceDateRule]
-
-
-def month_end_for_all(_: OrgId) -> ReferenceDateRule:
-    return MonthEnd()
-
 
 @frozen
 class RequestView:
     """A request as an organisation sees it today.
 
-    ``deadline`` is, for a pending request, the sender's next reference date:
-    approved after it, the sender still pays for that period.
+    ``deadline`` is, for a pending request, the sender's next count date
+    (``deadlines.sender_deadline``): approved after it, the sender still pays
+    for that period.
     """
 
     request: TransferRequest
@@ -192,9 +184,11 @@ def _decide(
                 services.uow.commit()  # keep the counted attempt, nothing else
             return Failure(signed.failure())
         actor_text = f"{who} (admin {admin} of {receiver.id})"
-        # An approval moves the payer from today on (see timeline.MOVES_PAYER).
+        # An approval moves the payer from today on (see timeline.MOVES_PAYER), or from
+        # the day the seat's current state began if that is later (across the date line).
+        on = POLICY.effective_on(tl, today) if approving else today
         fact = draft(
-            req.seat, outcome, today, actor_text, reason=why, org=receiver.id,
+            req.seat, outcome, on, actor_text, reason=why, org=receiver.id,
             from_org=req.sender, request=req.id,
         )  # fmt: skip
         written = append_checked(services, ledger, req.seat, known, [fact])
@@ -228,7 +222,11 @@ def approve(
     actor: str,
     reason: str | None = None,
 ) -> Result[TransferRequest, LedgerError]:
-    """The receiving organisation approves: it pays for the seat from today on."""
+    """The receiving organisation approves: it pays for the seat from today on.
+
+    Today is the receiver's date, or the day the seat's current state began
+    if that is later (``TransferPolicy.effective_on``).
+    """
     return _decide(
         services, pins, request, FactKind.TRANSFER_APPROVED,
         admin=admin, pin=pin, actor=actor, reason=reason,
@@ -376,7 +374,9 @@ def take_over(
         pending = pending_request(known, today)
         if pending is not None:
             return Failure(TransferAlreadyPending(sid, pending.id, pending.receiver))
-        allowed = POLICY.check_request(tl, known, taker, today)
+        # As for an approval: never before the seat's current state began.
+        on = POLICY.effective_on(tl, today)
+        allowed = POLICY.check_request(tl, known, taker, on)
         if isinstance(allowed, Failure):
             return Failure(allowed.failure())
         payer = tl.current_payer()
@@ -387,7 +387,7 @@ def take_over(
                 services.uow.commit()  # keep the counted attempt, nothing else
             return Failure(signed.failure())
         fact = draft(
-            sid, FactKind.TAKEN_OVER, today, f"{who} (admin {admin} of {taker.id})",
+            sid, FactKind.TAKEN_OVER, on, f"{who} (admin {admin} of {taker.id})",
             reason=why, org=taker.id, from_org=payer,
         )  # fmt: skip
         written = append_checked(services, ledger, sid, known, [fact])
@@ -410,11 +410,12 @@ def list_requests(
     org: str | None = None,
     *,
     pending_only: bool = False,
-    reference_rule_of: ReferenceRuleOf = month_end_for_all,
 ) -> Result[Sequence[RequestView], LedgerError]:
     """Requests sent or received by ``org`` (all if None), with their status today.
 
-    A pending request carries its deadline: the sender's next reference date.
+    A pending request carries its deadline: the sender's next count date
+    (monthly: its reference rule; annual: the count date before its year
+    starts; no contract: month end).
     """
     with services.uow.transaction(write=False) as ledger:
         org_id: OrgId | None = None
@@ -431,9 +432,7 @@ def list_requests(
             if pending_only and status is not RequestStatus.PENDING:
                 continue
             deadline = (
-                approval_deadline(reference_rule_of(req.sender), today)
-                if status is RequestStatus.PENDING
-                else None
+                deadline_for(ledger, req.sender, today) if status is RequestStatus.PENDING else None
             )
             views.append(RequestView(req, status, deadline))
         return Success(views)

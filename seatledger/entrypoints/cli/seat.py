@@ -67,7 +67,13 @@ def kind_option(text: str | None) -> SeatKind | None:
 @click.option("--on", "on_text", metavar="DATE", help=ON_HELP)
 @click.option("--kind", metavar="regular|student", default="regular", show_default=True)
 @click.option("--holder", default="", help="Who holds the seat (a name or an external id).")
-@click.option("--addon", "addons", multiple=True, metavar="NAME", help="An add-on, e.g. library.")
+@click.option(
+    "--addon",
+    "addons",
+    multiple=True,
+    metavar="NAME",
+    help="An add-on of the catalog, e.g. library (any other name is refused as unknown-addon).",
+)
 @click.option("--reason", help=REASON_HELP)
 @pass_app
 def activate(
@@ -89,6 +95,8 @@ def activate(
           --on 2017-08-28 --reason "signed up on paper"
     """
     day, seat_kind = day_option(on_text), kind_option(kind) or SeatKind.REGULAR
+    # Add-ons are checked against the catalog, which is read only when one is named.
+    catalog = app.catalog() if addons else None
     fact = unwrap(
         app.once(
             "seat.activate",
@@ -96,7 +104,7 @@ def activate(
              "holder": holder, "addons": frozenset(addons), "reason": reason},
             lambda s: seats.activate(
                 s, seat_id, org_id, actor=app.actor, on=day, kind=seat_kind, holder=holder,
-                addons=addons, reason=reason,
+                addons=addons, reason=reason, catalog=catalog,
             ),
             codecs.SEAT_FACT,
         )
@@ -187,6 +195,7 @@ def reactivate(
       seatledger seat reactivate s-001 --kind regular --reason "qualified, now regular"
     """
     day, seat_kind, new_addons = day_option(on_text), kind_option(kind), addons or None
+    catalog = app.catalog() if new_addons else None
     fact = unwrap(
         app.once(
             "seat.reactivate",
@@ -194,7 +203,7 @@ def reactivate(
              "holder": holder, "addons": None if new_addons is None else frozenset(new_addons)},
             lambda s: seats.reactivate(
                 s, seat_id, actor=app.actor, on=day, reason=reason, kind=seat_kind,
-                holder=holder, addons=new_addons,
+                holder=holder, addons=new_addons, catalog=catalog,
             ),
             codecs.SEAT_FACT,
         )
@@ -290,7 +299,8 @@ def _addon_command(
                 {"seat": seat_id, "addon": addon_name, "actor": app.actor, "on": day,
                  "reason": reason},
                 lambda s: use_case(
-                    s, seat_id, addon_name, actor=app.actor, on=day, reason=reason
+                    s, seat_id, addon_name, actor=app.actor, on=day, reason=reason,
+                    **({"catalog": app.catalog()} if name == "add" else {}),
                 ),
                 codecs.SEAT_FACT,
             )
@@ -450,12 +460,15 @@ def import_(app: App, path: Path) -> None:
     with _progress(enabled=stderr_is_terminal()) as step:
         step(f"reading {path.name}")
         rows = unwrap(read_import_file(path))
+        catalog = app.catalog() if any(row.addons for row in rows) else None
         step(f"importing {len(rows)} seats")
         summary = unwrap(
             app.once(
                 "seat.import",
                 {"rows": rows, "source": path.name, "actor": app.actor},
-                lambda s: imports.import_seats(s, rows, source=path.name, actor=app.actor),
+                lambda s: imports.import_seats(
+                    s, rows, source=path.name, actor=app.actor, catalog=catalog
+                ),
                 codecs.IMPORT_SUMMARY,
             )
         )

@@ -31,7 +31,8 @@ FORMATS = ("table", "csv", "json")
     "--as-known-at",
     "known_at_text",
     metavar="ISO-INSTANT",
-    help="Answer with only what was recorded by then, e.g. 2017-09-01T23:59:59Z "
+    help="Answer with only what was recorded by then, e.g. 2017-09-01T23:59:59Z; an instant "
+    "after the last recorded fact is answered as known at that fact, and the answer says so "
     "[default: everything recorded so far].",
 )
 @click.option(
@@ -144,4 +145,10 @@ def headline(answer: SeatsAnswer) -> str:
         if answer.as_known_at is not None
         else " (nothing recorded yet)"
     )
+    if answer.asked_known_at is not None and answer.cut_at_head:
+        # Asked after the last recorded fact: the answer stands for that fact's instant.
+        known += (
+            f" (the last recorded instant: {iso_instant(answer.asked_known_at)} lies after it, "
+            "so the answer stands for the ledger as it is now)"
+        )
     return f"{answer.org}: {answer.count} seats {asked}{known}"

@@ -27,7 +27,6 @@ from seatledger.domain.ports import PinHasher
 from seatledger.domain.services import transfers
 from seatledger.domain.services.context import Services
 from seatledger.domain.transfers import TransferRequest
-from seatledger.entrypoints.bootstrap import reference_rules
 from seatledger.entrypoints.cli.admin import PIN_NOTE
 from seatledger.entrypoints.cli.app import App, accepts_idempotency_key, pass_app, read_pin
 from seatledger.entrypoints.cli.errors import unwrap
@@ -117,11 +116,7 @@ def request(app: App, seat_id: str, to: str, expires_in: int | None, reason: str
 
 
 def _deadline(app: App, made: TransferRequest) -> date | None:
-    views = unwrap(
-        transfers.list_requests(
-            app.services(), made.sender, reference_rule_of=reference_rules(app.services())
-        )
-    )
+    views = unwrap(transfers.list_requests(app.services(), made.sender))
     return next((v.deadline for v in views if v.request.id == made.id), None)
 
 
@@ -231,19 +226,17 @@ def withdraw(app: App, request_id: str, reason: str | None) -> None:
 def list_(app: App, org_id: str | None, pending: bool) -> None:
     """List transfer requests with their status today and, if pending, their deadline.
 
-    The deadline is the sender's next reference date (its contract's rule,
-    or month end): approved after it, the sender still pays for that period.
+    The deadline is the sender's next count date (a monthly contract's
+    reference rule, an annual contract's count date before its year starts,
+    or month end without a contract): approved after it, the sender still
+    pays for that period.
 
     \b
     Example:
       seatledger transfer list --org south --pending
       seatledger --json transfer list
     """
-    services = app.services()
-    rules = reference_rules(services)
-    views = unwrap(
-        transfers.list_requests(services, org_id, pending_only=pending, reference_rule_of=rules)
-    )
+    views = unwrap(transfers.list_requests(app.services(), org_id, pending_only=pending))
     if app.as_json:
         emit_json({"org": org_id, "requests": [request_view_document(v) for v in views]})
         return
