@@ -37,7 +37,7 @@ def history(make: Callable[[Clock], Services]) -> list[object]:
 
     s = on(date(2025, 9, 1))
     organisations.add_organisation(s, "north", "North Clinic").unwrap()
-    seats.activate(s, "s1", "north", actor="ops", addons=["library"]).unwrap()
+    seats.activate(s, "s1", "north", actor="ops", addons=["library"], catalog=CATALOG).unwrap()
     first = contracts.record_usage(
         on(date(2025, 9, 10)), CATALOG, "north", "new-dossier", quantity=3, actor="ops"
     ).unwrap()

@@ -494,7 +494,7 @@ def _change_addon(
         if not tl.is_active_on(day):
             return Failure(SeatNotActive(sid, day))
         # The fold refuses an add-on already held, or not held, on that day.
-        fact = draft(sid, kind, day, who, reason=why, addons=checked_addon.unwrap())
+        fact = draft(sid, kind, day, who, reason=why, addons=frozenset({checked_addon.unwrap()}))
         written = append_checked(services, ledger, sid, known, [fact])
         if isinstance(written, Success):
             record_fact(ledger, written.unwrap()[0], who, allowed.unwrap(), action, org=payer)
