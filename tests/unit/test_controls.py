@@ -332,7 +332,10 @@ def test_an_addon_fact_can_be_corrected_to_another_date(world: World) -> None:
     ("change", "code"),
     [
         (lambda s: seats.remove_addon(s, "s1", "forms", actor="ops"), "addon-not-held"),
-        (lambda s: seats.add_addon(s, "s1", "library", actor="ops", catalog=CATALOG), "addon-already-held"),
+        (
+            lambda s: seats.add_addon(s, "s1", "library", actor="ops", catalog=CATALOG),
+            "addon-already-held",
+        ),
         (lambda s: seats.remove_addon(s, "s1", "library", actor="ops", on=date(2025, 10, 9)),
          "future-date"),
         (lambda s: seats.remove_addon(s, "s1", "library", actor="ops", on=date(2025, 9, 9)),
