@@ -791,6 +791,104 @@ def _verify_all(demo: Demo, issued: Sequence[Invoice]) -> None:
     )
 
 
+# --- money over a contract's life: a cadence switch, an annual start, transfers ----------
+
+OAKRIDGE, BIRCH = OrgId("oakridge"), OrgId("birch")
+# The seats moved between a monthly and an annual organisation (set on the take-over day).
+CADENCE_STORY: dict[str, SeatId] = {}
+CADENCE_PINS = {(LAKESHORE, "lena"): "915302", (OAKRIDGE, "omar"): "407718"}
+
+
+def open_two_more_clinics(demo: Demo) -> None:
+    """Oakridge pays monthly; Birch has seats but no contract yet."""
+    demo.report.heading(f"{demo.day}: two more clinics, for the story of money over time")
+    for org, name, count in ((OAKRIDGE, "Oakridge Therapy", 3), (BIRCH, "Birch Praktijk", 4)):
+        zone = "Europe/Brussels"
+        must(organisations.add_organisation(demo.services, org, name, zone, "EUR"))
+        for n in range(count):
+            sid = demo.new_seat_id(org)
+            holder = f"{FIRST_NAMES[n + 8]} {demo.story_rng.choice(LAST_NAMES)}"
+            done(seats.activate(demo.services, sid, org, actor=ACTOR, holder=holder))
+            demo.seats[sid] = SeatState(org, demo.day)
+            demo.pinned.add(sid)
+    _contract(demo, OAKRIDGE, ContractTerms(plan="standard", cadence=Cadence.MONTHLY))
+    demo.report.line("  seatledger contract set oakridge --plan standard --cadence monthly")
+    demo.report.line("  (birch has 4 seats and no contract: no active subscription yet)")
+
+
+def add_the_cadence_admins(demo: Demo) -> None:
+    for (org, admin), pin in CADENCE_PINS.items():
+        must(admins.add_admin(demo.services, demo.pins, org, admin, pin))
+
+
+def switch_oakridge_to_annual(demo: Demo) -> None:
+    """Monthly to annual in October: from November, the 10 months to September pro rata."""
+    demo.report.heading(f"{demo.day}: Oakridge switches from monthly to annual")
+    _contract(demo, OAKRIDGE, ContractTerms(cadence=Cadence.ANNUAL, year_start="09-01"))
+    demo.report.line(
+        "  seatledger contract set oakridge --cadence annual --year-start 09-01: from 2025-11; "
+        "November to August is billed as 10 of 12 months of the annual price (AnnualStart "
+        "pro-rata), October still monthly."
+    )
+
+
+def take_over_across_cadences(demo: Demo) -> None:
+    """A seat Lakeshore paid for the year moves to monthly Oakridge; a monthly seat of
+    Nordwind moves to annual Lakeshore after its count."""
+    demo.report.heading(f"{demo.day}: seats taken over between monthly and annual payers")
+    paid = next(s for s in demo.settled(LAKESHORE) if demo.seats[s].kind is SeatKind.REGULAR)
+    monthly = next(s for s in demo.settled(NORDWIND) if demo.seats[s].kind is SeatKind.REGULAR)
+    for sid, to, admin in ((paid, OAKRIDGE, "omar"), (monthly, LAKESHORE, "lena")):
+        pin = CADENCE_PINS[(to, admin)]
+        must(
+            transfers.take_over(
+                demo.services, demo.pins, sid, to, admin=admin, pin=pin, actor=ACTOR,
+                reason="the practitioner moved",
+            )
+        )  # fmt: skip
+        demo.seats[sid].org = to
+        demo.pinned.add(sid)
+        demo.report.line(f"  seatledger takeover {sid} --by {to} --admin {admin}   (PIN)")
+    CADENCE_STORY.update({"paid": paid, "monthly": monthly})
+
+
+def sign_birch_mid_year(demo: Demo) -> None:
+    """Birch signs an annual contract on 15 November, year from 1 September."""
+    demo.report.heading(f"{demo.day}: Birch signs an annual contract mid-year")
+    _contract(
+        demo, BIRCH, ContractTerms(plan="standard", cadence=Cadence.ANNUAL, year_start="09-01")
+    )
+    demo.report.line(
+        "  seatledger contract set birch --plan standard --cadence annual --year-start 09-01: "
+        "from 2025-11, counted on 2025-10-31, the months to September pro rata."
+    )
+
+
+def show_money_over_time(demo: Demo) -> None:
+    """The invoice lines of each part of the story."""
+    demo.report.heading(f"{demo.day}: money over a contract's life, on the invoices")
+    story = (
+        (f"INV-2025-10-{OAKRIDGE}", "Oakridge, monthly in October, with Lakeshore's paid seat"),
+        (f"INV-2025-11-{OAKRIDGE}", "Oakridge, annual from November"),
+        (f"INV-2025-11-{BIRCH}", "Birch, annual signed on 15 November"),
+        (f"INV-2025-11-{LAKESHORE}", "Lakeshore, annual, with Nordwind's monthly seat"),
+    )
+    for invoice_id, what in story:
+        invoice = must(billing.get_invoice(demo.services, invoice_id))
+        demo.report.line(f"{invoice_id} ({what}):")
+        for line in invoice.lines:
+            demo.report.line(
+                f"  - {line.description}: {line.quantity} x {line.unit_price} = {line.amount}"
+            )
+        basis = invoice.evidence.basis
+        if basis is not None and basis.covered_elsewhere:
+            demo.report.line(
+                f"    counted but paid in advance by another organisation, so owing nothing: "
+                f"{', '.join(basis.covered_elsewhere)}"
+            )
+        demo.report.line(f"    total {money(invoice.total, invoice.currency)} EUR")
+
+
 @frozen
 class Step:
     """A named step of the demo's script, run on its day after that day's churn."""
@@ -827,6 +925,12 @@ STEPS: tuple[Step, ...] = (
     Step("approve too late", LATE_APPROVAL_DAY, approve_too_late),
     *(Step("run billing", day, run_billing) for day in _billing_days()),
     Step("show a full run", date(2025, 10, 2), show_a_full_run),
+    Step("open two more clinics", CONTRACTS_DAY, open_two_more_clinics),
+    Step("add the cadence admins", ADMINS_DAY, add_the_cadence_admins),
+    Step("switch to annual", PLAN_CHANGE_DAY, switch_oakridge_to_annual),
+    Step("take over across cadences", date(2025, 10, 10), take_over_across_cadences),
+    Step("sign annual mid-year", date(2025, 11, 15), sign_birch_mid_year),
+    Step("show money over time", date(2025, 12, 2), show_money_over_time),
     Step("who pays for October", date(2025, 11, 2), who_pays_for_october),
     Step("show what is known when", LAST_DAY, show_what_is_known_when),
     Step("show the invoices", LAST_DAY, show_the_invoices),

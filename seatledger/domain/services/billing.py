@@ -86,6 +86,7 @@ from seatledger.domain.timeline import SeatTimeline, timeline
 from seatledger.domain.usage import UsageRecord
 
 RULES = InvoiceRules()
+LAST_PERIOD = Period(9999, 12)  # the last month a date can name
 COVERAGE = CoverageRules()
 CLOSING = ClosingRule()
 # Organisations billed per write transaction: fewer commits and set-based reads, while a
@@ -239,7 +240,7 @@ def coverage_of(
     each owes, and which seats arrived in its annual period last month (``count`` False:
     the schedule only, no seats read)."""
     versions = store.contracts(org)
-    claims = _Claims(store, known_at, add_months(period, YEAR))
+    claims = _Claims(store, known_at, min(add_months(period, YEAR), LAST_PERIOD))
     periods = tuple(claims.schedule_of(org)) if versions else ()
     sp = starting_in(periods, period)
     previous = period.previous()
