@@ -8,6 +8,7 @@ values: no store, no clock.
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -137,7 +138,7 @@ def test_service_periods_never_overlap_and_are_in_order(cadences, gaps, credit):
         versions.append(version(month, cadence, number=n, leave_annual=leave))
         month = add_months(month, gap)
     periods = schedule(NORTH, versions, Period(2027, 12))
-    for before, after in zip(periods, periods[1:], strict=False):
+    for before, after in itertools.pairwise(periods):
         assert before.end <= after.first
     assert all(1 <= p.months <= 12 for p in periods)
     assert starting_in(periods, Period(2030, 1)) is None
