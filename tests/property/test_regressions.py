@@ -7,6 +7,7 @@ state machine, and then checks every invariant.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from test_ledger_state_machine import SEATS, LedgerMachine
 
@@ -48,3 +49,36 @@ def test_a_seat_with_only_a_transfer_request_cannot_be_closed_or_reactivated() -
         state.change_activity(seat=SEATS[2], back=0, reason=None, verb=verb)
     check_every_invariant(state)
     assert len(state.facts(SEATS[2])) == 1
+
+
+def test_money_a_credit_for_leaving_annual_lands_on_the_next_document_issued() -> None:
+    # Shrunk (INV-16): b annual from August, counted for the year on 31 August (2 x 390.00);
+    # on 1 October it switches to monthly from November with --leave-annual credit. The year
+    # ends after October (2 of 12 months, 65.00 a seat); the credit of 2 x 325.00 waits for b's
+    # next document (issued on 1 November, a credit note) and then every period of b is
+    # settled as the naive oracle says. The machine first checked b before that document.
+    from test_money_state_machine import MoneyMachine
+
+    from seatledger.domain.catalog import Cadence
+    from seatledger.domain.policies import LeaveAnnual
+
+    state = MoneyMachine()
+    state.start(
+        plans=["standard"] * 3,
+        cadences=[Cadence.MONTHLY, Cadence.ANNUAL, Cadence.MONTHLY],
+        licences=[None, None, None],
+    )
+    state.month_ends()  # 1 September: August billed, b's year issued
+    state.month_ends()  # 1 October
+    state.inv_16_every_seat_month_is_billed_once_at_its_terms()
+    state.change_contract(
+        org="b", cadence=Cadence.MONTHLY, plan=None, vat=None, leave=LeaveAnnual.CREDIT,
+        coverage=None,
+    )  # fmt: skip
+    state.month_ends()  # 1 November: b's document for October carries the credit
+    assert "b" in state.issued_now
+    [note] = [d for d in state.documents() if d.id == "CN-2025-10-b"]
+    assert [line.amount for line in note.lines] == [Decimal("-650.00")]
+    state.inv_16_every_seat_month_is_billed_once_at_its_terms()
+    state.inv_16_a_correction_carries_the_vat_of_the_invoice_it_corrects()
+    state.no_document_has_a_negative_total_unless_it_is_a_credit_note()

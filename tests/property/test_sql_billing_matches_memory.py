@@ -6,8 +6,11 @@ INV-5 every storage adapter answers every question exactly as the pure domain
 A random history is run through the domain's use cases twice, under one
 advancing ``SimulatedDay``: once on ``InMemoryLedger`` (the reference) and
 once on a SQLite file copied from a migrated template (or a PostgreSQL
-schema). Organisations get admins with PINs and contracts (plans, discount
-codes, licensed counts with overage, trials, later plan changes); seats are
+schema). Organisations get admins with PINs and contracts (plans, monthly
+or annual, discount codes, licensed counts with overage, trials, later plan
+and cadence changes, and the billed-coverage policies of decision 0015:
+leaving annual, transfers of paid coverage, negative balances, overage
+documents); seats are
 activated with kinds and add-ons, deactivated, reactivated and corrected,
 often backdated; usage is recorded; billing moves between organisations by
 PIN-approved transfers and take-overs; billing runs (real and dry) are made
@@ -43,6 +46,7 @@ from seatledger.domain.catalog import Addon, Cadence
 from seatledger.domain.contracts import PaymentMethod
 from seatledger.domain.dates import Period
 from seatledger.domain.invoice import LineKind
+from seatledger.domain.policies import LeaveAnnual, NegativeBalance, OverageDocument, PaidCoverage
 from seatledger.domain.ports import UnitOfWork
 from seatledger.domain.seat import SeatKind
 from seatledger.domain.services import admins, billing, contracts, organisations, seats, transfers
@@ -79,7 +83,13 @@ def terms_with(
     return st.builds(
         ContractTerms,
         plan=st.sampled_from(plans),
-        cadence=st.just(Cadence.MONTHLY),
+        # Annual contracts too (year from 1 September): service periods, stubs, switches.
+        cadence=st.sampled_from([Cadence.MONTHLY, Cadence.MONTHLY, Cadence.ANNUAL]),
+        year_start=st.just("09-01"),
+        leave_annual=st.sampled_from([None, *LeaveAnnual]),
+        paid_coverage=st.sampled_from([None, *PaidCoverage]),
+        negative_balance=st.sampled_from([None, *NegativeBalance]),
+        overage_document=st.sampled_from([None, *OverageDocument]),
         reference=st.sampled_from([None, "month-end", "month-start", "day-of-month:15"]),
         vat_percent=st.sampled_from([None, Decimal("21"), Decimal("9"), Decimal("20.5")]),
         discount_code=st.sampled_from([None, None, "WELCOME10", "FIRST50", "PARTNER5"]),
