@@ -23,7 +23,7 @@ bitemporal history use pattern (a), the events.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -151,6 +151,9 @@ class LmsLedger:
             return []
         row = self._conn.execute("SELECT * FROM learners WHERE id = ?", (learner,)).fetchone()
         return [] if row is None else self.facts_of(learner_of(row))
+
+    def seat_facts_of(self, seats: Collection[SeatId]) -> Mapping[SeatId, Sequence[SeatFact]]:
+        return {seat: facts for seat in seats if (facts := self.seat_facts(seat))}
 
     def existing_seats(self, seats: Collection[SeatId]) -> set[SeatId]:
         return {seat for seat in seats if self.seat_facts(seat)}

@@ -7,7 +7,7 @@ exactly as it does. Used by unit tests and property tests.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 
@@ -99,6 +99,9 @@ class InMemoryLedger:
 
     def seat_facts(self, seat: SeatId) -> Sequence[SeatFact]:
         return list(self.facts.get(seat, []))
+
+    def seat_facts_of(self, seats: Collection[SeatId]) -> Mapping[SeatId, Sequence[SeatFact]]:
+        return {seat: list(self.facts[seat]) for seat in seats if seat in self.facts}
 
     def existing_seats(self, seats: Collection[SeatId]) -> set[SeatId]:
         return {s for s in seats if s in self.facts}

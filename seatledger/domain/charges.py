@@ -217,8 +217,17 @@ class ArrivalFees:
             (row.kind, owed[row.seat]) for row in arrivals.seats if owed.get(row.seat, 0) > 0
         )
         result: list[InvoiceLine] = []
+        annual = attrs.evolve(
+            sheet,
+            seat_price=arrivals.seat_price if arrivals.seat_price is not None else sheet.seat_price,
+            student_price=(
+                arrivals.student_price
+                if arrivals.student_price is not None
+                else sheet.student_price
+            ),
+        )
         for (kind, months), n in sorted(counts.items(), key=lambda kv: (kv[0][0].value, -kv[0][1])):
-            unit = share_price(sheet, self.rate.unit_price(kind, sheet), months, arrivals.basis)
+            unit = share_price(sheet, self.rate.unit_price(kind, annual), months, arrivals.basis)
             last = add_months(arrivals.month, months - 1)
             result.append(
                 InvoiceLine(

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import attrs
 from attrs import frozen
 
 from seatledger.domain.catalog import Cadence
@@ -75,6 +76,14 @@ class ServicePeriod:
     counted_on: date
     contract: Contract
     length: int
+    # The first month and the month after the last, as whole numbers (``index``).
+    start: int = attrs.field(init=False, eq=False, repr=False)
+    stop: int = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        start = self.first.year * YEAR + self.first.month - 1
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "stop", start + self.months)
 
     @property
     def end(self) -> Period:
@@ -240,7 +249,10 @@ def _leaves_after(timeline: SeatTimeline, org: OrgId, counted: date) -> date | N
 
 
 def seat_claims(
-    timeline: SeatTimeline, schedules: Mapping[OrgId, Sequence[ServicePeriod]]
+    timeline: SeatTimeline,
+    schedules: Mapping[OrgId, Sequence[ServicePeriod]],
+    *,
+    within: tuple[Period, Period] | None = None,
 ) -> list[Owed]:
     """Every claim on the seat's months and what each owes, in the order they were counted.
 
@@ -251,50 +263,95 @@ def seat_claims(
     count dates; a month already taken is not owed again (``carried``). A
     sender whose contract says ``credited`` keeps only the months up to
     the one in which the seat left it.
+
+    ``within=(first, end)`` asks only about the months ``first`` … ``end``
+    (excluded): service periods that cover none of them, nor the month
+    before (an arrival's condition), cannot change what those months owe,
+    and are left out.
     """
-    claims: list[Claim] = []
+    # Months as whole numbers (year * 12 + month - 1): this runs for every moved seat.
+    chosen = _relevant(schedules, within)
+    claims: list[tuple[date, int, OrgId, ServicePeriod, bool]] = []
     for org, periods in schedules.items():
         for sp in periods:
+            first = sp.start
+            if chosen is not None and (org, first) not in chosen:
+                continue
             counted = timeline.is_active_on(sp.counted_on) and (
                 timeline.payer_on(sp.counted_on) == org
             )
             if counted:
-                claims.append(Claim(sp.counted_on, org, sp, sp.first, arrival=False))
+                claims.append((sp.counted_on, first, org, sp, False))
             elif sp.basis == YEAR:
                 for offset in range(sp.months):
-                    month = add_months(sp.first, offset)
-                    day = arrival_count_date(sp, month)
+                    day = arrival_count_date(sp, add_months(sp.first, offset))
                     if (
                         day > sp.counted_on
                         and timeline.is_active_on(day)
                         and timeline.payer_on(day) == org
                     ):
-                        claims.append(Claim(day, org, sp, month, arrival=True))
-    claims.sort(key=lambda c: (c.day, c.from_month, c.org))
-    taken: dict[Period, OrgId] = {}
-    arrived: set[tuple[OrgId, Period]] = set()
+                        claims.append((day, first + offset, org, sp, True))
+    claims.sort(key=lambda c: (c[0], c[1], c[2]))
+    taken: dict[int, OrgId] = {}
+    arrived: set[tuple[OrgId, int]] = set()
     result: list[Owed] = []
-    for claim in claims:
-        end = claim.sp.end
-        if not claim.arrival and claim.sp.contract.policies.paid_coverage is PaidCoverage.CREDITED:
-            left = _leaves_after(timeline, claim.org, claim.day)
-            if left is not None and timeline.payer_on(left) not in (None, claim.org):
-                end = min(end, Period.containing(left).next())
-        if claim.arrival:
-            key = (claim.org, claim.sp.first)
-            before = taken.get(claim.from_month.previous())
-            if key in arrived or before is None or before == claim.org:
+    for day, start, org, sp, arrival in claims:
+        first, end = sp.start, sp.stop
+        if not arrival and sp.contract.policies.paid_coverage is PaidCoverage.CREDITED:
+            left = _leaves_after(timeline, org, day)
+            if left is not None and timeline.payer_on(left) not in (None, org):
+                end = min(end, left.year * YEAR + left.month)  # up to the month it left in
+        if arrival:
+            before = taken.get(start - 1)
+            if (org, first) in arrived or before is None or before == org:
                 continue
-            arrived.add(key)
+            arrived.add((org, first))
         owed = 0
-        month = claim.from_month
-        while month < end:
+        for month in range(start, end):
             if month not in taken:
-                taken[month] = claim.org
+                taken[month] = org
                 owed += 1
-            month = month.next()
+        claim = Claim(day, org, sp, add_months(sp.first, start - first), arrival)
         result.append(Owed(claim, owed))
     return result
+
+
+def _relevant(
+    schedules: Mapping[OrgId, Sequence[ServicePeriod]], within: tuple[Period, Period] | None
+) -> set[tuple[OrgId, int]] | None:
+    """The service periods whose claims can change what the months ``within`` owe.
+
+    Those that cover one of the months, or the month before one (an arrival's
+    condition), and then, for each annual one included (whose arrivals ask
+    who paid the month before each of its months), those that cover its
+    months or the month before them, until nothing more is included. A claim
+    never takes months before its own, so later periods do not matter.
+    None: all.
+    """
+    if within is None:
+        return None
+    spans = [
+        (org, sp.start, sp.stop, sp.basis == YEAR)
+        for org, periods in schedules.items()
+        for sp in periods
+    ]
+    low, high = index(within[0]) - 1, index(within[1])
+    chosen: set[tuple[OrgId, int]] = set()
+    while True:
+        grew = False
+        for org, first, end, annual in spans:
+            if (org, first) not in chosen and first < high and end > low:
+                chosen.add((org, first))
+                grew = True
+                if annual:  # its arrivals ask who paid the month before each of its months
+                    low = min(low, first - 1)
+        if not grew:
+            return chosen
+
+
+def index(period: Period) -> int:
+    """A month as a whole number, so months compare and count as integers."""
+    return period.year * YEAR + period.month - 1
 
 
 def owed_for(owed: Sequence[Owed], org: OrgId, sp: ServicePeriod, *, arrival: bool) -> Owed | None:

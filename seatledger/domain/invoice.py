@@ -120,13 +120,17 @@ class ServiceTerm:
 @frozen
 class ArrivalCount:
     """Seats that arrived in an annual period after its count, counted in month ``month``
-    on ``counted_on``, each owing the months of ``owed`` up to the period's end."""
+    on ``counted_on``, each owing the months of ``owed`` up to the period's end, at the
+    annual period's prices."""
 
     month: Period
     basis: int
     counted_on: date
     seats: tuple[SeatRow, ...]
     owed: tuple[tuple[str, int], ...]
+    # The annual period's own prices (the invoice's may be monthly by now).
+    seat_price: Decimal | None = None
+    student_price: Decimal | None = None
 
 
 @frozen

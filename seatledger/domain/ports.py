@@ -7,7 +7,7 @@ command line.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Protocol
@@ -84,6 +84,11 @@ class LedgerRepository(Protocol):
 
     def seat_facts(self, seat: SeatId) -> Sequence[SeatFact]:
         """Every fact of a seat, superseded ones included, in recorded order."""
+        ...
+
+    def seat_facts_of(self, seats: Collection[SeatId]) -> Mapping[SeatId, Sequence[SeatFact]]:
+        """``seat_facts`` of many seats at once (billing reads the history of every seat
+        that changed payer); a seat with no facts is left out."""
         ...
 
     def existing_seats(self, seats: Collection[SeatId]) -> set[SeatId]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from attrs import frozen
@@ -77,6 +78,7 @@ class DayOfMonth:
 _DAY_RULE = re.compile(r"^day:(\d{1,2})$", re.ASCII)
 
 
+@lru_cache(maxsize=256)
 def parse_reference_rule(text: str) -> Result[ReferenceDateRule, InvalidReferenceRule]:
     """``month-end``, ``month-start`` or ``day:N`` (1 <= N <= 31)."""
     cleaned = text.strip().lower()

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from operator import itemgetter
@@ -1005,6 +1005,20 @@ class SqlLedger:
             select(seat_facts).where(seat_facts.c.seat_id == seat).order_by(seat_facts.c.seq)
         )
         return [fact_of(r._mapping) for r in rows]
+
+    def seat_facts_of(self, seats: Collection[SeatId]) -> Mapping[SeatId, Sequence[SeatFact]]:
+        """The facts of many seats, one query per chunk of them, each seat's in recorded order."""
+        found: dict[SeatId, list[SeatFact]] = {}
+        for batch in chunks(sorted(set(seats)), self._chunk):
+            rows = self.conn.execute(
+                select(seat_facts)
+                .where(self._among(seat_facts.c.seat_id, list(batch)))
+                .order_by(seat_facts.c.seq)
+            )
+            for r in rows:
+                fact = fact_of(r._mapping)
+                found.setdefault(fact.seat, []).append(fact)
+        return found
 
     def existing_seats(self, seats: Collection[SeatId]) -> set[SeatId]:
         return {SeatId(s) for s in self._present(seat_facts.c.seat_id, seats)}

@@ -70,7 +70,7 @@ from seatledger.domain.invoice import (
 from seatledger.domain.money import ZERO
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.policies import NegativeBalance, OverageDocument
-from seatledger.domain.ports import Store
+from seatledger.domain.ports import LedgerHead, Store
 from seatledger.domain.pricing import (
     InvoiceRules,
     adjustment_for,
@@ -167,7 +167,12 @@ def _maybe_moved(row: SeatRow) -> bool:
 
 
 class _Claims:
-    """The claims on moved seats' months, read once per seat from its history."""
+    """The claims on moved seats' months: their histories and their payers' schedules.
+
+    A billing batch shares one (``known_at`` None: everything recorded, which
+    is what the batch's cuts know, since a batch records no facts or
+    contracts, only documents); a recomputation as known at a cut has its own.
+    """
 
     def __init__(self, store: Store, known_at: datetime | None, horizon: Period) -> None:
         self.store = store
@@ -182,18 +187,28 @@ class _Claims:
             self.schedules[org] = schedule(org, versions, self.horizon, self.known_at)
         return self.schedules[org]
 
+    def read(self, seats: Sequence[SeatId]) -> None:
+        """Read the histories of ``seats`` not read yet, in one go."""
+        wanted = [seat for seat in seats if seat not in self.timelines]
+        if not wanted:
+            return
+        found = self.store.seat_facts_of(wanted)
+        for seat in wanted:
+            folded = timeline(seat, found.get(seat, ()), self.known_at)
+            self.timelines[seat] = folded.unwrap() if isinstance(folded, Success) else None
+
     def owed(
         self, seat: SeatId, org: OrgId, sp: ServicePeriod, *, arrival: bool
     ) -> tuple[int, Period | None]:
         """The months of ``sp`` that ``org`` owes for ``seat``, and the month the claim starts."""
-        if seat not in self.timelines:
-            folded = timeline(seat, self.store.seat_facts(seat), self.known_at)
-            self.timelines[seat] = folded.unwrap() if isinstance(folded, Success) else None
+        self.read([seat])
         found = self.timelines[seat]
         if found is None:
             return (0 if arrival else sp.months), None
-        payers = {owner.org for owner in found.owners}
-        owed = seat_claims(found, {p: self.schedule_of(p) for p in sorted(payers)})
+        payers = sorted({owner.org for owner in found.owners})
+        owed = seat_claims(
+            found, {p: self.schedule_of(p) for p in payers}, within=(sp.first, sp.end)
+        )
         item = owed_for(owed, org, sp, arrival=arrival)
         if item is None:
             return (0 if arrival else sp.months), None
@@ -227,6 +242,11 @@ class Coverage:
         return None
 
 
+def horizon(period: Period) -> Period:
+    """How far a run for ``period`` needs the schedules: a year on, within the calendar."""
+    return min(add_months(period, YEAR), LAST_PERIOD)
+
+
 def coverage_of(
     store: Store,
     org: OrgId,
@@ -235,13 +255,15 @@ def coverage_of(
     *,
     document: str = ALL,
     count: bool = True,
+    claims: _Claims | None = None,
+    arrival_prices: tuple[Decimal, Decimal] | None = None,
 ) -> Coverage:
     """Which service period of ``org`` starts in ``period``, which seats it counts and what
     each owes, and which seats arrived in its annual period last month (``count`` False:
     the schedule only, no seats read)."""
-    versions = store.contracts(org)
-    claims = _Claims(store, known_at, min(add_months(period, YEAR), LAST_PERIOD))
-    periods = tuple(claims.schedule_of(org)) if versions else ()
+    if claims is None:
+        claims = _Claims(store, known_at, horizon(period))
+    periods = tuple(claims.schedule_of(org))
     sp = starting_in(periods, period)
     previous = period.previous()
     last = covering(periods, previous)
@@ -251,7 +273,9 @@ def coverage_of(
     elsewhere: list[str] = []
     arrivals: ArrivalCount | None = None
     if count and sp is not None:
-        for row in store.billable_on(org, sp.counted_on, known_at):
+        counted = list(store.billable_on(org, sp.counted_on, known_at))
+        claims.read([row.seat for row in counted if _maybe_moved(row)])
+        for row in counted:
             months = sp.months
             if _maybe_moved(row):
                 months, _ = claims.owed(row.seat, org, sp, arrival=False)
@@ -265,15 +289,18 @@ def coverage_of(
         day = arrival_count_date(annual, previous)
         arrived: list[SeatRow] = []
         arrived_owed: list[tuple[str, int]] = []
-        for row in store.billable_on(org, day, known_at):
-            if not _maybe_moved(row):
-                continue  # never paid by anyone else: counted at the next count date
+        candidates = [row for row in store.billable_on(org, day, known_at) if _maybe_moved(row)]
+        claims.read([row.seat for row in candidates])
+        for row in candidates:  # the others, never paid by anyone else, wait for the next count
             months, start = claims.owed(row.seat, org, annual, arrival=True)
             if months > 0 and start == previous:
                 arrived.append(row)
                 arrived_owed.append((row.seat, months))
         if arrived:
-            arrivals = ArrivalCount(previous, YEAR, day, tuple(arrived), tuple(arrived_owed))
+            seat, student = arrival_prices or (None, None)
+            arrivals = ArrivalCount(
+                previous, YEAR, day, tuple(arrived), tuple(arrived_owed), seat, student
+            )
     service = ServiceTerm(sp.first, sp.months, sp.basis, sp.counted_on) if sp is not None else None
     basis = ChargeBasis(service, tuple(owed), tuple(elsewhere), arrivals, document)
     days = [sp.counted_on] if sp is not None else []
@@ -298,7 +325,7 @@ def recompute_charges(
 
 
 def _recompute(
-    store: Store, invoice: Invoice, known_at: datetime | None
+    store: Store, invoice: Invoice, known_at: datetime | None, claims: _Claims | None = None
 ) -> tuple[list[InvoiceLine], list[SeatRow], list[UsageRecord], ChargeBasis | None]:
     evidence = invoice.evidence
     usage: list[UsageRecord] = []
@@ -312,9 +339,14 @@ def _recompute(
             rows = list(store.billable_on(invoice.org, evidence.reference_date, known_at))
         lines = RULES.charge_lines(evidence.prices, evidence.reference_date, rows, usage, window)
         return lines, rows, usage, None
+    stored = evidence.basis.arrivals
+    prices = None
+    if stored is not None and stored.seat_price is not None and stored.student_price is not None:
+        prices = (stored.seat_price, stored.student_price)
     found = coverage_of(
-        store, invoice.org, invoice.period, known_at, document=evidence.basis.document
-    )
+        store, invoice.org, invoice.period, known_at, document=evidence.basis.document,
+        claims=claims, arrival_prices=prices,
+    )  # fmt: skip
     basis = found.basis
     if evidence.basis.service is None:
         basis = attrs.evolve(basis, service=None, owed=(), covered_elsewhere=())
@@ -397,8 +429,13 @@ def _unchanged_since(store: Store, org: OrgId, cut: datetime | None) -> bool:
 
 
 def _adjustments(
-    store: Store, issued: Sequence[IssuedSummary], known_at: datetime | None
+    store: Store,
+    issued: Sequence[IssuedSummary],
+    known_at: datetime | None,
+    claims: _Claims | None = None,
 ) -> list[tuple[AdjustmentBasis, InvoiceLine]]:
+    """Adjustments to earlier documents, recomputed as known at ``known_at`` (the head:
+    ``claims``, the run's histories and schedules, know exactly that much)."""
     result: list[tuple[AdjustmentBasis, InvoiceLine]] = []
     if not issued:
         return result
@@ -413,7 +450,7 @@ def _adjustments(
         original = store.get_invoice(summary.id)
         if original is None:
             raise LookupError(f"invoice {summary.id} was listed but cannot be read")
-        lines, rows, _ = recompute_charges(store, original, known_at)
+        lines, rows, _, _ = _recompute(store, original, known_at, claims)
         adjustment = adjustment_for(
             original, lines, rows, _adjusted_so_far(issued, original.id),
             _adjustment_lines(issued, original.id),
@@ -478,6 +515,7 @@ def bill_organisation(
     *,
     dry_run: bool,
     explicit: bool,
+    claims: _Claims | None = None,
 ) -> Result[OrgOutcome, LedgerError]:
     """Compute (and unless a dry run, issue) one organisation's documents for a period.
 
@@ -498,7 +536,8 @@ def bill_organisation(
         if explicit:
             return Failure(NoContract(org))
         return Success(OrgOutcome(org, Outcome.NO_SUBSCRIPTION))
-    plan_of_period = coverage_of(store, org, period, None, count=False)
+    claims = claims or _Claims(store, None, horizon(period))
+    plan_of_period = coverage_of(store, org, period, None, count=False, claims=claims)
     due = plan_of_period.due or period.first_day
     if plan_of_period.terms is None and contract.in_trial_on(due):
         return Success(
@@ -551,12 +590,15 @@ def bill_organisation(
     )  # fmt: skip
     known_at = store.head().last_recorded_at
     # Everything below is asked "as known at" the cut, so the evidence is exactly that.
-    counted = coverage_of(store, org, period, known_at, document=NO_OVERAGE if separate else ALL)
+    counted = coverage_of(
+        store, org, period, known_at, document=NO_OVERAGE if separate else ALL, claims=claims,
+        arrival_prices=_annual_prices(catalog, plan_of_period.annual),
+    )  # fmt: skip
     window = RULES.usage.window(period, contract.trial_until)
     usage = list(store.usage(org, *window, known_at)) if window else []
     status = InvoiceStatus.FORECAST if dry_run else InvoiceStatus.ISSUED
     charges = COVERAGE.lines(sheet, counted.basis, counted.rows, usage, window)
-    adjustments = _adjustments(store, issued, known_at)
+    adjustments = _adjustments(store, issued, known_at, claims)
     negative = contract.policies.negative_balance
     if negative is NegativeBalance.CARRY:
         adjustments = _carry_credits(sheet, charges, adjustments)
@@ -595,6 +637,20 @@ def bill_organisation(
             notifications.invoice_messages(document, document.issued_at), document.issued_at
         )
     return Success(OrgOutcome(org, Outcome.ISSUED, documents[0], "", documents[1:]))
+
+
+def _annual_prices(
+    catalog: Catalog, annual: ServicePeriod | None
+) -> tuple[Decimal, Decimal] | None:
+    """The seat and student prices of an annual period's plan, for the seats arriving in it."""
+    if annual is None or annual.contract.plan is None:
+        return None
+    plan = catalog.plan(annual.contract.plan)
+    if isinstance(plan, Failure):
+        return None
+    seat = plan.unwrap().seat_prices.get(Cadence.ANNUAL)
+    student = catalog.student_rate.get(Cadence.ANNUAL)
+    return (seat, student) if seat is not None and student is not None else None
 
 
 def _compose(
@@ -699,6 +755,8 @@ def bill_run(
     if shard is not None:
         targets = [o for o in targets if shard_of(o.id, shard[1]) == shard[0]]
     outcomes: list[OrgOutcome] = []
+    shared: _Claims | None = None
+    left: LedgerHead | None = None
     for first in range(0, len(targets), BATCH_ORGS):
         batch = targets[first : first + BATCH_ORGS]
         billed: list[OrgOutcome] = []
@@ -706,10 +764,16 @@ def bill_run(
         with services.uow.transaction(write=not dry_run) as store:
             if isinstance(store, BillingPrefetch):
                 store.prefetch_billing([o.id for o in batch], period)
+            # Histories and schedules read once for the run: kept from batch to batch while
+            # nothing but this run wrote to the ledger (its head is where the last batch left it).
+            if shared is None or store.head() != left:
+                shared = _Claims(store, None, horizon(period))
+            shared.store = store  # this batch's transaction
+            claims = shared
             for organisation in batch:
                 result = bill_organisation(
                     services, store, catalog, organisation, period,
-                    dry_run=dry_run, explicit=org is not None,
+                    dry_run=dry_run, explicit=org is not None, claims=claims,
                 )  # fmt: skip
                 if isinstance(result, Failure):
                     if org is not None or isinstance(result.failure(), ClockWentBackwards):
@@ -733,6 +797,7 @@ def bill_run(
                             text=f"{issued.period} total {issued.total} {issued.currency}",
                         )  # fmt: skip
                 billed.append(outcome)
+            left = store.head()
             # The invoices issued before a refusal are kept, as they were one by one.
             if any(o.outcome is Outcome.ISSUED for o in billed):
                 services.uow.commit()
