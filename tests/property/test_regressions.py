@@ -12,6 +12,7 @@ from decimal import Decimal
 from test_ledger_state_machine import SEATS, LedgerMachine
 
 from seatledger.domain.identifiers import OrgId
+from seatledger.domain.invoice import LineKind
 from seatledger.domain.seat import FactKind
 from seatledger.domain.services import seats
 
@@ -82,3 +83,63 @@ def test_money_a_credit_for_leaving_annual_lands_on_the_next_document_issued() -
     state.inv_16_every_seat_month_is_billed_once_at_its_terms()
     state.inv_16_a_correction_carries_the_vat_of_the_invoice_it_corrects()
     state.no_document_has_a_negative_total_unless_it_is_a_credit_note()
+
+
+def _money_machine(cadences: list[object]) -> object:
+    from test_money_state_machine import MoneyMachine
+
+    state = MoneyMachine()
+    state.start(plans=["standard"] * 3, cadences=cadences, licences=[None, None, None])
+    return state
+
+
+def test_money_a_seat_arriving_in_the_last_annual_month_is_priced_at_the_annual_price() -> None:
+    # Shrunk (INV-16): b annual (year from September) switched to monthly (waiting for the
+    # year's end); in August 2026, the year's last month, b takes over a's seat s0. b's
+    # September 2026 invoice is monthly, but the arrival belongs to the annual year: one
+    # month of 390.00 is 32.50, not one twelfth of the monthly 39.00 (3.25).
+    from seatledger.domain.catalog import Cadence
+
+    state = _money_machine([Cadence.MONTHLY, Cadence.ANNUAL, Cadence.MONTHLY])
+    for _ in range(12):
+        state.month_ends()  # to 1 August 2026
+    state.change_contract(
+        org="b", cadence=Cadence.MONTHLY, plan=None, vat=None, leave=None, coverage=None
+    )
+    before = set(state.oracle.activated)
+    state.take_over(data=_Fixed("s0"), to="b")
+    assert set(state.oracle.activated) == before
+    state.month_ends()
+    state.month_ends()  # 1 October 2026: b's September invoice is issued
+    state.inv_16_every_seat_month_is_billed_once_at_its_terms()
+    [september] = [d for d in state.documents() if d.id == "INV-2026-09-b"]
+    assert Decimal("32.50") in [line.unit_price for line in september.lines]
+
+
+def test_money_a_month_paid_on_arrival_is_not_paid_again_when_the_seat_moves_back() -> None:
+    # Shrunk (INV-16): on 1 September 2026 annual b takes over monthly a's seat s0 (a paid
+    # August), so b pays September 2026 to August 2027 on arrival; on 1 October s0 goes back
+    # to a, whose October invoice must not charge it again. Asking only about October once
+    # left out the month before the arrival and charged a twice.
+    from seatledger.domain.catalog import Cadence
+
+    state = _money_machine([Cadence.MONTHLY, Cadence.ANNUAL, Cadence.MONTHLY])
+    for _ in range(13):
+        state.month_ends()  # to 1 September 2026
+    state.take_over(data=_Fixed("s0"), to="b")
+    state.month_ends()
+    state.take_over(data=_Fixed("s0"), to="a")
+    state.month_ends()  # 1 November 2026
+    state.inv_16_every_seat_month_is_billed_once_at_its_terms()
+    [october] = [d for d in state.documents() if d.id == "INV-2026-10-a"]
+    assert sum(line.quantity for line in october.lines_of(LineKind.SEAT)) == 1
+
+
+class _Fixed:
+    """Stands for hypothesis's ``data`` in a replayed step: always draws the same value."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def draw(self, strategy: object) -> object:
+        return self.value
