@@ -309,3 +309,42 @@ def test_a_run_bills_everyone_else_when_one_organisation_cannot_be_billed(cli: C
     assert "issued in this run: INV-2025-09-nora" in done.err
     listed = cli.json("invoice", "list")
     assert [i["invoice"] for i in listed["invoices"]] == ["INV-2025-09-nora"]
+
+
+def test_a_discount_a_licence_and_a_trial_can_be_removed_from_a_period_on(cli: Cli):
+    """--remove drops a term from the next period on: PARTNER5 (5 % off) stops, the 2-seat
+    licence becomes per-seat billing (3 x 39.00), and each removal is an audited version."""
+    org(cli, "oslo", *MONTHLY, "--discount", "PARTNER5", "--licensed", "2",
+        "--overage-price", "12.50", day="2025-09-01")  # fmt: skip
+    seats(cli, "oslo", 3, day="2025-09-01")
+    september = invoice(run(cli, "2025-09", "2025-10-01"), "oslo")
+    assert amounts(september) == [
+        ("seat", 2, "39.00", "78.00"), ("overage", 1, "12.50", "12.50"),
+        ("discount", 1, "-4.53", "-4.53"),
+    ]  # fmt: skip
+    done = cli.json("contract", "set", "oslo", "--remove", "discount", "--remove", "licence",
+                    today="2025-10-02")  # fmt: skip
+    assert (done["discount_code"], done["licensed"], done["overage_price"]) == (None, None, None)
+    assert done["effective_from"] == "2025-11"
+    assert invoice(run(cli, "2025-10", "2025-11-01"), "oslo")["subtotal"] == "85.97"
+    assert amounts(invoice(run(cli, "2025-11", "2025-12-01"), "oslo")) == [
+        ("seat", 3, "39.00", "117.00")
+    ]
+    entries = cli.json("audit", "--org", "oslo")["entries"]
+    assert [e["action"] for e in entries].count("contract.set") == 2
+    message = cli.refused("invalid-contract", "contract", "set", "oslo", "--remove", "plan")
+    assert "discount, licence, trial" in message
+    message = cli.refused("invalid-contract", "contract", "set", "oslo", "--discount",
+                          "FIRST50", "--remove", "discount")  # fmt: skip
+    assert "cannot both set and remove discount" in message
+
+
+def test_removing_a_trial_bills_from_the_next_period(cli: Cli):
+    """A plan with a trial until 31 December; removing the trial on 1 November bills December
+    (a change applies from the next period)."""
+    org(cli, "pisa", *MONTHLY, "--trial-until", "2025-12-31", day="2025-10-01")
+    seats(cli, "pisa", 1, day="2025-10-01")
+    assert outcome(run(cli, "2025-10", "2025-11-01"), "pisa")["outcome"] == "in trial"
+    cli.ok("contract", "set", "pisa", "--remove", "trial", today="2025-11-01")
+    assert outcome(run(cli, "2025-11", "2025-11-02"), "pisa")["outcome"] == "in trial"
+    assert invoice(run(cli, "2025-12", "2026-01-01"), "pisa")["subtotal"] == "39.00"
