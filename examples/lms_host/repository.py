@@ -197,6 +197,9 @@ class LmsLedger:
     def contracts(self, org: OrgId) -> Sequence[Contract]:
         return []
 
+    def every_contract(self) -> Mapping[OrgId, Sequence[Contract]]:
+        return {}
+
     def add_usage(self, record: UsageRecord, head: LedgerHead) -> None:
         raise NotImplementedError(READ_ONLY)
 

@@ -169,6 +169,12 @@ class InMemoryLedger:
     def contracts(self, org: OrgId) -> Sequence[Contract]:
         return [c for c in self.contract_versions if c.org == org]
 
+    def every_contract(self) -> Mapping[OrgId, Sequence[Contract]]:
+        found: dict[OrgId, list[Contract]] = {}
+        for contract in self.contract_versions:
+            found.setdefault(contract.org, []).append(contract)
+        return found
+
     def add_usage(self, record: UsageRecord, head: LedgerHead) -> None:
         self.usage_records.append(record)
         self._head = head

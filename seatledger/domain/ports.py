@@ -150,6 +150,11 @@ class BillingRepository(Protocol):
         """Every contract version of ``org``, in recorded order."""
         ...
 
+    def every_contract(self) -> Mapping[OrgId, Sequence[Contract]]:
+        """``contracts`` of every organisation that has any, at once (a billing run asks
+        which organisations could have paid a moved seat's months in advance)."""
+        ...
+
     def add_usage(self, record: UsageRecord, head: LedgerHead) -> None: ...
 
     def usage(

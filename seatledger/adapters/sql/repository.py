@@ -1405,6 +1405,19 @@ class SqlLedger:
         self._contracts.pop(contract.org, None)
         self._move_head(head)
 
+    def every_contract(self) -> Mapping[OrgId, Sequence[Contract]]:
+        """Every contract version of every organisation, in one query, in recorded order."""
+        found: dict[OrgId, list[Contract]] = {}
+        rows = self.conn.execute(
+            select(contract_versions).order_by(
+                contract_versions.c.recorded_at, contract_versions.c.version
+            )
+        )
+        for r in rows:
+            contract = contract_of(r._mapping)
+            found.setdefault(contract.org, []).append(contract)
+        return found
+
     def contracts(self, org: OrgId) -> Sequence[Contract]:
         if org in self._contracts:
             return list(self._contracts[org])

@@ -180,12 +180,44 @@ class _Claims:
         self.horizon = horizon
         self.schedules: dict[OrgId, list[ServicePeriod]] = {}
         self.timelines: dict[SeatId, SeatTimeline | None] = {}
+        # Month (as a number) -> (count date, organisation, annual) of every service period
+        # that covers it or the month after it: read on first need, for every organisation.
+        self.months: dict[int, list[tuple[date, OrgId, bool]]] | None = None
 
     def schedule_of(self, org: OrgId) -> list[ServicePeriod]:
         if org not in self.schedules:
             versions = self.store.contracts(org)
             self.schedules[org] = schedule(org, versions, self.horizon, self.known_at)
         return self.schedules[org]
+
+    def claimed_elsewhere(self, org: OrgId, sp: ServicePeriod) -> bool:
+        """Could another organisation have claimed any month of ``sp`` before ``org``?
+
+        Only if some organisation's service period covering one of its months
+        was counted before ``sp`` (or an annual one covers them or the month
+        before: arrivals). When none was, every seat counted for a month owes
+        it and no history needs reading: the common case of monthly contracts
+        counted on the same day. A year is always worked out seat by seat.
+        """
+        if sp.basis != 1:
+            return True  # a year: its own seats may leave it early (credited), read them
+        if self.months is None:
+            self.months = {}
+            for other, versions in self.store.every_contract().items():
+                if other not in self.schedules:
+                    self.schedules[other] = schedule(other, versions, self.horizon, self.known_at)
+            for other, periods in self.schedules.items():
+                for period in periods:
+                    for month in range(period.start - 1, period.stop):
+                        entry = self.months.setdefault(month, [])
+                        entry.append((period.counted_on, other, period.basis == YEAR))
+        for month in range(sp.start - 1, sp.stop):
+            for counted_on, other, annual in self.months.get(month, ()):
+                if annual and other != org:
+                    return True  # another organisation's year: arrivals may claim months
+                if other != org and counted_on < sp.counted_on and month >= sp.start:
+                    return True
+        return False
 
     def read(self, seats: Sequence[SeatId]) -> None:
         """Read the histories of ``seats`` not read yet, in one go."""
@@ -274,10 +306,13 @@ def coverage_of(
     arrivals: ArrivalCount | None = None
     if count and sp is not None:
         counted = list(store.billable_on(org, sp.counted_on, known_at))
-        claims.read([row.seat for row in counted if _maybe_moved(row)])
+        moved = {row.seat for row in counted if _maybe_moved(row)}
+        if moved and not claims.claimed_elsewhere(org, sp):
+            moved = set()  # nobody else counted these months first: every seat owes them all
+        claims.read(sorted(moved))
         for row in counted:
             months = sp.months
-            if _maybe_moved(row):
+            if row.seat in moved:
                 months, _ = claims.owed(row.seat, org, sp, arrival=False)
             if months == 0:
                 elsewhere.append(row.seat)
