@@ -121,6 +121,10 @@ VENDOR_TERMS: Final = (
     "licensed seats, overage price, VAT, trial, reference rule and year start are the "
     "vendor's terms: only an operator may set them"
 )
+DATES_OF_OTHERS: Final = (
+    "it changes dates another organisation paid for: only an operator, or an admin of "
+    "every organisation paying on the dates it changes, may (decision 0028)"
+)
 UNLOCK_WITHOUT_PIN: Final = (
     "without another admin's PIN (--by), only an operator may unlock an admin"
 )
@@ -186,6 +190,23 @@ class Authorisation:
         role = Role.OPEN if not who.closed else Role.OPERATOR
         for org in sorted(set(orgs)):
             allowed = self.check(who, Action.SEAT_IMPORT, org)
+            if isinstance(allowed, Failure):
+                return allowed
+            role = allowed.unwrap()
+        return Success(role)
+
+    def check_consent(
+        self, who: Standing, action: Action, orgs: Iterable[OrgId]
+    ) -> Result[Role, NotAuthorised]:
+        """A change of past dates: the consent of every organisation paying on them.
+
+        ``orgs`` are the payers of the dates the change bills differently
+        (``consent.payers_of_changed_dates``); each must allow the action, an
+        operator allows it for all.
+        """
+        role = Role.OPEN if not who.closed else Role.OPERATOR
+        for org in sorted(set(orgs)):
+            allowed = self._apply(who, action, self.rules[action], org, DATES_OF_OTHERS)
             if isinstance(allowed, Failure):
                 return allowed
             role = allowed.unwrap()
