@@ -928,6 +928,19 @@ class NotAuthorised(LedgerError):
         return f"{self.actor!r} may not {self.action}{where}: {self.allowed}"
 
 
+@frozen
+class NotAuthenticated(LedgerError):
+    """An operator did not prove who they are: no passphrase, a wrong one, or none registered."""
+
+    code: ClassVar[str] = "not-authenticated"
+    actor: str
+    why: str
+
+    @property
+    def message(self) -> str:
+        return f"operator {self.actor!r} is not authenticated: {self.why}"
+
+
 # --- roster import ---------------------------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ from returns.result import Success
 from seatledger.adapters.clock import SimulatedDay
 from seatledger.adapters.memory import InMemoryUnitOfWork
 from seatledger.adapters.pin_hasher import ScryptPinHasher
-from seatledger.domain.identifiers import OrgId, SeatId
+from seatledger.domain.identifiers import SeatId
 from seatledger.domain.services import admins, operators, seats, transfers
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import add_organisation
@@ -64,9 +64,7 @@ class ClosedLedger(RuleBasedStateMachine):
             for span in timeline(SeatId(seat), facts).unwrap().spans():
                 for day in days:
                     if span.covers(day):
-                        found[str(span.org)].add(
-                            (day, seat, span.seat_kind.value, span.addons)
-                        )
+                        found[str(span.org)].add((day, seat, span.seat_kind.value, span.addons))
         return {org: frozenset(rows) for org, rows in found.items()}
 
     def run(self, actor: str, result: object) -> None:

@@ -227,9 +227,7 @@ def append_consented(
     return Success(Consented(facts, allowed.unwrap(), concerned or (None,)))
 
 
-def audit_consented(
-    ledger: Store, written: Consented, actor: str, action: Action
-) -> SeatFact:
+def audit_consented(ledger: Store, written: Consented, actor: str, action: Action) -> SeatFact:
     """One audit entry per organisation concerned, so each one's trail shows the change."""
     fact = written.facts[0]
     ledger.add_audit(
