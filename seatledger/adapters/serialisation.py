@@ -470,4 +470,5 @@ def operator_document(operator: Operator) -> dict[str, Any]:
         "operator": operator.name,
         "added_at": iso_instant(operator.added_at),
         "added_by": operator.added_by,
+        "passphrase": operator.credential_hash is not None,
     }

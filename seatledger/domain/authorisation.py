@@ -27,7 +27,7 @@ from typing import Final
 from attrs import frozen
 from returns.result import Failure, Result, Success
 
-from seatledger.domain.errors import NotAuthorised
+from seatledger.domain.errors import InvalidText, NotAuthorised
 from seatledger.domain.identifiers import OrgId
 
 
@@ -121,8 +121,13 @@ VENDOR_TERMS: Final = (
     "licensed seats, overage price, VAT, trial, reference rule and year start are the "
     "vendor's terms: only an operator may set them"
 )
+DATES_OF_OTHERS: Final = (
+    "it changes dates another organisation paid for: only an operator, or an admin of "
+    "every organisation paying on the dates it changes, may (decision 0028)"
+)
 UNLOCK_WITHOUT_PIN: Final = (
-    "without another admin's PIN (--by), only an operator may unlock an admin"
+    "without another admin's PIN (--by), only an operator who proves who they are "
+    "(their passphrase) may unlock an admin"
 )
 
 
@@ -133,6 +138,21 @@ class Operator:
     name: str
     added_at: datetime
     added_by: str
+    # The hasher's self-describing hash of the operator's passphrase (None: registered
+    # without one, so the operator cannot prove who they are; decision 0029).
+    credential_hash: str | None = None
+
+
+PASSPHRASE_LENGTH: Final = range(12, 1025)
+
+
+def valid_passphrase(passphrase: str) -> Result[str, InvalidText]:
+    """An operator's passphrase: 12 to 1024 characters, not all one character. Never echoed."""
+    if len(passphrase) not in PASSPHRASE_LENGTH:
+        return Failure(InvalidText("passphrase", "must be 12 to 1024 characters"))
+    if len(set(passphrase)) == 1:
+        return Failure(InvalidText("passphrase", "must not be one character repeated"))
+    return Success(passphrase)
 
 
 @frozen
@@ -191,6 +211,23 @@ class Authorisation:
             role = allowed.unwrap()
         return Success(role)
 
+    def check_consent(
+        self, who: Standing, action: Action, orgs: Iterable[OrgId]
+    ) -> Result[Role, NotAuthorised]:
+        """A change of past dates: the consent of every organisation paying on them.
+
+        ``orgs`` are the payers of the dates the change bills differently
+        (``consent.payers_of_changed_dates``); each must allow the action, an
+        operator allows it for all.
+        """
+        role = Role.OPEN if not who.closed else Role.OPERATOR
+        for org in sorted(set(orgs)):
+            allowed = self._apply(who, action, self.rules[action], org, DATES_OF_OTHERS)
+            if isinstance(allowed, Failure):
+                return allowed
+            role = allowed.unwrap()
+        return Success(role)
+
     # --- transfers ----------------------------------------------------------------------
     def check_request(self, who: Standing, sender: OrgId) -> Result[Role, NotAuthorised]:
         """A transfer request: an operator, or an admin of the paying (sending) organisation."""
@@ -237,6 +274,10 @@ class Authorisation:
         """Unlocking an admin: another admin of the organisation with their PIN (checked by
         the use case), or an operator; without a PIN, an operator only."""
         if not with_pin:
+            if not who.closed:
+                # No operator exists to prove who they are: an open ledger needs a PIN too.
+                return Failure(NotAuthorised(who.actor, Action.ADMIN_UNLOCK.value, org,
+                                             UNLOCK_WITHOUT_PIN))  # fmt: skip
             return self._apply(who, Action.ADMIN_UNLOCK, Rule.OPERATOR, org, UNLOCK_WITHOUT_PIN)
         return self.check(who, Action.ADMIN_UNLOCK, org)
 

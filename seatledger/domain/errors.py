@@ -928,6 +928,19 @@ class NotAuthorised(LedgerError):
         return f"{self.actor!r} may not {self.action}{where}: {self.allowed}"
 
 
+@frozen
+class NotAuthenticated(LedgerError):
+    """An operator did not prove who they are: no passphrase, a wrong one, or none registered."""
+
+    code: ClassVar[str] = "not-authenticated"
+    actor: str
+    why: str
+
+    @property
+    def message(self) -> str:
+        return f"operator {self.actor!r} is not authenticated: {self.why}"
+
+
 # --- roster import ---------------------------------------------------------------------------
 
 
@@ -1012,3 +1025,60 @@ class InvalidBillableRoles(LedgerError):
             f"{self.text!r} is not a list of billable roles: {self.problem} "
             "(expected ROLE or ROLE:KIND separated by commas, e.g. student,teacher:regular)"
         )
+
+
+# --- the store's infrastructure (mapped at the entrypoints; decision 0030) -------------------
+
+
+@frozen
+class StoreFailure(LedgerError):
+    """The database could not do what was asked; nothing was changed (it rolled back)."""
+
+    code: ClassVar[str] = "database-error"
+    detail: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.detail}; nothing was changed"
+
+
+@frozen
+class DatabaseUnavailable(StoreFailure):
+    """The server is unreachable, refused the connection, or ended it mid-command."""
+
+    code: ClassVar[str] = "database-unavailable"
+
+
+@frozen
+class DiskFull(StoreFailure):
+    """The disk (or the file-size limit, ``ulimit -f``) has no room for the write."""
+
+    code: ClassVar[str] = "disk-full"
+
+
+@frozen
+class ReadOnlyStore(StoreFailure):
+    """The database file, its folder or its filesystem may not be written."""
+
+    code: ClassVar[str] = "read-only"
+
+
+@frozen
+class DatabaseNotFound(StoreFailure):
+    """The database named does not exist (a missing folder, or no such server database)."""
+
+    code: ClassVar[str] = "database-not-found"
+
+
+@frozen
+class NotADatabase(StoreFailure):
+    """The file named is not a SQLite database (a directory, or some other file)."""
+
+    code: ClassVar[str] = "not-a-database"
+
+
+@frozen
+class ValueOutOfRange(StoreFailure):
+    """A value the database cannot hold (too long, too large) slipped past the checks."""
+
+    code: ClassVar[str] = "value-out-of-range"

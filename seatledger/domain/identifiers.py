@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import NewType
 
 from returns.result import Failure, Result, Success
@@ -32,12 +33,24 @@ def seat_id(text: str) -> Result[SeatId, InvalidIdentifier]:
 
 
 def valid_text(field: str, text: str, *, required: bool = True) -> Result[str, InvalidText]:
-    """Free text: trimmed, at most 500 characters, no control characters."""
-    cleaned = text.strip()
+    """Free text: NFC-normalised, trimmed, at most 500 characters, no control characters,
+    and no invisible format characters (bidi overrides and isolates, zero-width spaces and
+    joiners, byte-order marks: Unicode category Cf), which could make one actor's or
+    holder's name look like another's."""
+    cleaned = unicodedata.normalize("NFC", text).strip()
     if required and not cleaned:
         return Failure(InvalidText(field, "must not be empty"))
     if len(cleaned) > MAX_TEXT:
         return Failure(InvalidText(field, f"is {len(cleaned)} characters; at most {MAX_TEXT}"))
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in cleaned):
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in cleaned):
         return Failure(InvalidText(field, "contains control characters"))
+    invisible = next((ch for ch in cleaned if unicodedata.category(ch) == "Cf"), None)
+    if invisible is not None:
+        return Failure(
+            InvalidText(
+                field,
+                f"contains the invisible or direction-changing character U+{ord(invisible):04X} "
+                f"({unicodedata.name(invisible, 'unnamed')})",
+            )
+        )
     return Success(cleaned)

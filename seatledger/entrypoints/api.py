@@ -785,23 +785,36 @@ class Ledger:
         pin: str | None = None,
         actor: str | None = None,
         idempotency_key: str | None = None,
+        passphrase: str | None = None,
     ) -> Admin:
         """Another admin of ``org`` (``by``, with their own PIN) unlocks a locked admin; in a
-        closed ledger an operator may unlock without one."""
+        closed ledger an operator may unlock without one, proving who they are with their
+        ``passphrase`` (decision 0029)."""
         pins = self._backend.pins()
         who = self._who(actor)
         return self._write(
             idempotency_key,
             "admin.unlock",
             {"org": org, "admin": admin, "by": by, "actor": who},
-            lambda s: admins.unlock_admin(s, pins, org, admin, by=by, pin=pin, actor=who),
+            lambda s: admins.unlock_admin(
+                s, pins, org, admin, by=by, pin=pin, actor=who, passphrase=passphrase
+            ),
             codecs.ADMIN,
         )
 
     # --- operators and the audit trail ---------------------------------------------------
-    def add_operator(self, name: str, *, actor: str | None = None) -> Operator:
-        """Register ``name`` as an operator; the first one closes the ledger for good."""
-        return self._run(lambda s: operators.add_operator(s, name, actor=self._who(actor)))
+    def add_operator(
+        self, name: str, *, actor: str | None = None, passphrase: str | None = None
+    ) -> Operator:
+        """Register ``name`` as an operator; the first one closes the ledger for good. With
+        a ``passphrase`` (stored only as a salted scrypt hash) the operator can prove who
+        they are, as unlocking an admin without a PIN needs."""
+        pins = self._backend.pins() if passphrase is not None else None
+        return self._run(
+            lambda s: operators.add_operator(
+                s, name, actor=self._who(actor), passphrase=passphrase, pins=pins
+            )
+        )
 
     def operators(self) -> list[Operator]:
         """The operators, in the order they were added (none: the ledger is open)."""

@@ -19,6 +19,7 @@ the one shipped with the package) and the PIN hasher (scrypt).
 
 from __future__ import annotations
 
+import errno
 import getpass
 from collections.abc import Callable, Mapping
 from datetime import date
@@ -182,8 +183,14 @@ ServicesFactory = Callable[[Settings], Result[Opened, LedgerError]]
 
 
 def _engine(url: str) -> Engine:
+    from sqlalchemy.engine import make_url
+
     from seatledger.adapters.sql import make_engine
 
+    parsed = make_url(url)
+    # SQLite would say only "unable to open database file": say what is wrong.
+    if parsed.get_backend_name() == "sqlite" and parsed.database and Path(parsed.database).is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory", parsed.database)
     return make_engine(url)
 
 

@@ -102,11 +102,24 @@ CHECKS: list[tuple[str, Check, bool, bool]] = [
 IDS = [c[0] for c in CHECKS]
 
 
-@pytest.mark.parametrize(("name", "check", "operator_may", "admin_may"), CHECKS, ids=IDS)
+# The one exception, unlocking without a PIN, is refused in an open ledger (decision 0029).
+OPEN_CHECKS = [c for c in CHECKS if c[0] != "unlock without a PIN"]
+
+
+@pytest.mark.parametrize(
+    ("name", "check", "operator_may", "admin_may"), OPEN_CHECKS, ids=[c[0] for c in OPEN_CHECKS]
+)
 def test_an_open_ledger_lets_anyone_do_it(
     name: str, check: Check, operator_may: bool, admin_may: bool
 ) -> None:
     assert check(ANYONE_OPEN) == Success(Role.OPEN)
+
+
+def test_an_open_ledger_refuses_to_unlock_without_another_admins_pin() -> None:
+    refused = POLICY.check_unlock(ANYONE_OPEN, NORTH, with_pin=False)
+    assert isinstance(refused, Failure)
+    assert refused.failure().code == "not-authorised"
+    assert "another admin's PIN" in refused.failure().message
 
 
 @pytest.mark.parametrize(("name", "check", "operator_may", "admin_may"), CHECKS, ids=IDS)

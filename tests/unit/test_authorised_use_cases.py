@@ -160,9 +160,34 @@ def test_an_operator_unlocks_without_a_pin_and_an_admin_needs_one(services: Serv
     assert admins.list_admins(services, "south").unwrap()[0].locked
     refused = admins.unlock_admin(services, PINS, "south", "sam", by=None, pin=None, actor="nora")
     assert code_of(refused) == "not-authorised"
-    unlocked = admins.unlock_admin(services, PINS, "south", "sam", by=None, pin=None, actor="olga")
+    # An operator proves who they are (decision 0029): olga was registered without a
+    # passphrase, so naming her is not enough; piet has one and must give it.
+    unproved = admins.unlock_admin(services, PINS, "south", "sam", by=None, pin=None, actor="olga")
+    assert code_of(unproved) == "not-authenticated"
+    passphrase = "correct horse battery staple"
+    operators.add_operator(services, "piet", actor="olga", passphrase=passphrase, pins=PINS)
+    for given in (None, "wrong horse battery staple"):
+        attempt = admins.unlock_admin(
+            services, PINS, "south", "sam", by=None, pin=None, actor="piet", passphrase=given
+        )
+        assert code_of(attempt) == "not-authenticated"
+    assert admins.list_admins(services, "south").unwrap()[0].locked
+    unlocked = admins.unlock_admin(
+        services, PINS, "south", "sam", by=None, pin=None, actor="piet", passphrase=passphrase
+    )
     assert isinstance(unlocked, Success)
-    assert trail(services, org=OrgId("south"))[-1] == ("admin.unlock", "olga", Role.OPERATOR)
+    assert trail(services, org=OrgId("south"))[-1] == ("admin.unlock", "piet", Role.OPERATOR)
+
+
+def test_an_operators_passphrase_is_checked_and_stored_only_hashed(services: Services) -> None:
+    short = operators.add_operator(services, "piet", actor="olga", passphrase="short", pins=PINS)
+    assert code_of(short) == "invalid-text"
+    added = operators.add_operator(
+        services, "piet", actor="olga", passphrase="a long enough secret", pins=PINS
+    ).unwrap()
+    assert added.credential_hash is not None
+    assert "a long enough secret" not in added.credential_hash
+    assert PINS.verify("a long enough secret", added.credential_hash)
 
 
 def test_every_allowed_write_adds_exactly_one_audit_entry(services: Services) -> None:

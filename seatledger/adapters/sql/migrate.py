@@ -29,7 +29,10 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 # The newest revision in migrations/versions; a new migration must update it (a test checks).
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0012"
+# The one-key advisory lock every upgrade of a PostgreSQL database holds (one-key and
+# two-key advisory locks never collide); its value spells "seatledger init".
+MIGRATION_LOCK_KEY = 0x5EA71ED6E21217
 VERSION_TABLE = "alembic_version"
 
 
@@ -68,6 +71,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.connect() as conn:
         conn = conn.execution_options(**{WRITE_OPTION: True})
         with conn.begin():
+            if conn.dialect.name == "postgresql":
+                # Extensions are per database, not per schema: two upgrades of different
+                # schemas of one database would race on CREATE EXTENSION (migration 0004).
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
             take_write_lock(conn)
             config.attributes["connection"] = conn
             command.upgrade(config, revision)

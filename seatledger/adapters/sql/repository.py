@@ -1638,12 +1638,18 @@ class SqlLedger:
     # --- operators and the audit trail ------------------------------------------------
     def operators(self) -> Sequence[Operator]:
         rows = self.conn.execute(select(operators).order_by(operators.c.added_at, operators.c.name))
-        return [Operator(m["name"], m["added_at"], m["added_by"]) for m in rows.mappings()]
+        return [
+            Operator(m["name"], m["added_at"], m["added_by"], m["credential_hash"])
+            for m in rows.mappings()
+        ]
 
     def add_operator(self, operator: Operator) -> None:
         self.conn.execute(
             insert(operators).values(
-                name=operator.name, added_at=operator.added_at, added_by=operator.added_by
+                name=operator.name,
+                added_at=operator.added_at,
+                added_by=operator.added_by,
+                credential_hash=operator.credential_hash,
             )
         )
 

@@ -389,6 +389,8 @@ operators = Table(
     Column("name", String(TEXT), primary_key=True),
     Column("added_at", UtcMicroseconds(), nullable=False),
     Column("added_by", String(TEXT), nullable=False),
+    # The passphrase's scrypt hash (migration 0012; NULL: registered without one).
+    Column("credential_hash", String(TEXT), nullable=True),
 )
 
 audit_log = Table(

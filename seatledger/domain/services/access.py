@@ -12,10 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
+from returns.result import Failure, Result, Success
+
 from seatledger.domain.audit import AuditEntry, summary
-from seatledger.domain.authorisation import Action, Authorisation, Role, Standing
+from seatledger.domain.authorisation import Action, Authorisation, Operator, Role, Standing
+from seatledger.domain.errors import NotAuthenticated
 from seatledger.domain.identifiers import OrgId, SeatId
-from seatledger.domain.ports import Store
+from seatledger.domain.ports import PinHasher, Store
 from seatledger.domain.seat import ADDON_CHANGES, SeatFact
 
 POLICY: Final = Authorisation()
@@ -37,6 +40,28 @@ def standing(store: Store, actor: str, *orgs: OrgId | None) -> Standing:
             org for org in orgs if org is not None and store.get_admin(org, actor) is not None
         ),
     )
+
+
+def authenticated_operator(
+    store: Store, pins: PinHasher, actor: str, passphrase: str | None
+) -> Result[Operator, NotAuthenticated]:
+    """The operator ``actor``, if ``passphrase`` is theirs (checked in constant time).
+
+    An operator registered without a passphrase cannot prove who they are.
+    The message never says which part was wrong beyond what the caller knows.
+    """
+    found = next((o for o in store.operators() if o.name == actor), None)
+    if found is None:
+        return Failure(NotAuthenticated(actor, "no operator of that name is registered"))
+    if found.credential_hash is None:
+        return Failure(
+            NotAuthenticated(actor, "registered without a passphrase; an operator must add one")
+        )
+    if passphrase is None:
+        return Failure(NotAuthenticated(actor, "no passphrase given (SEATLEDGER_PASSPHRASE)"))
+    if not pins.verify(passphrase, found.credential_hash):
+        return Failure(NotAuthenticated(actor, "wrong passphrase"))
+    return Success(found)
 
 
 def record(

@@ -27,7 +27,13 @@ from seatledger.domain.errors import (
 from seatledger.domain.identifiers import OrgId, valid_id, valid_text
 from seatledger.domain.ports import LedgerRepository, PinHasher
 from seatledger.domain.recording import assign_recorded_at
-from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, record, standing
+from seatledger.domain.services.access import (
+    POLICY,
+    SYSTEM_ACTOR,
+    authenticated_operator,
+    record,
+    standing,
+)
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
 
@@ -121,9 +127,11 @@ def unlock_admin(
     by: str | None,
     pin: str | None,
     actor: str = SYSTEM_ACTOR,
+    passphrase: str | None = None,
 ) -> Result[Admin, LedgerError]:
     """Another admin of the same organisation (``by``) unlocks a locked admin with their own
-    PIN; in a closed ledger an operator may also unlock without one (``by`` None)."""
+    PIN; in a closed ledger an operator who proves who they are with their ``passphrase``
+    may also unlock without one (``by`` None). An open ledger always needs the PIN."""
     checked_actor = valid_text("actor", actor)
     if isinstance(checked_actor, Failure):
         return Failure(checked_actor.failure())
@@ -142,6 +150,10 @@ def unlock_admin(
             return Failure(allowed.failure())
         if by == admin:
             return Failure(CannotUnlockSelf(org_id, admin))
+        if not with_pin:
+            proved = authenticated_operator(ledger, pins, who, passphrase)
+            if isinstance(proved, Failure):
+                return Failure(proved.failure())
         if by is not None and pin is not None:
             unlocker = authenticate(ledger, pins, org_id, by, pin)
             if isinstance(unlocker, Failure):
@@ -156,7 +168,8 @@ def unlock_admin(
         record(
             ledger, recorded.unwrap(), who, allowed.unwrap(), Action.ADMIN_UNLOCK,
             org=org_id, subject=admin,
-            text=f"admin {admin} unlocked" + (f" with the PIN of {by}" if with_pin else ""),
+            text=f"admin {admin} unlocked"
+            + (f" with the PIN of {by}" if with_pin else " by an authenticated operator"),
         )  # fmt: skip
         services.uow.commit()
         return Success(unlocked)

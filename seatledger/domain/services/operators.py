@@ -13,9 +13,10 @@ from datetime import date
 from returns.result import Failure, Result, Success
 
 from seatledger.domain.audit import AuditEntry, AuditFilter, day_bounds
-from seatledger.domain.authorisation import Action, Operator
+from seatledger.domain.authorisation import Action, Operator, valid_passphrase
 from seatledger.domain.errors import LedgerError, RangeReversed
 from seatledger.domain.identifiers import OrgId, seat_id, valid_text
+from seatledger.domain.ports import PinHasher
 from seatledger.domain.recording import assign_recorded_at
 from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, record, standing
 from seatledger.domain.services.context import Services
@@ -23,13 +24,28 @@ from seatledger.domain.services.organisations import require_organisation
 
 
 def add_operator(
-    services: Services, name: str, *, actor: str = SYSTEM_ACTOR
+    services: Services,
+    name: str,
+    *,
+    actor: str = SYSTEM_ACTOR,
+    passphrase: str | None = None,
+    pins: PinHasher | None = None,
 ) -> Result[Operator, LedgerError]:
     """Register ``name`` as an operator; the first one closes the ledger.
 
     In a closed ledger only an operator may add another. Adding a name that
-    is an operator already changes nothing and returns it.
+    is an operator already changes nothing and returns it. With a
+    ``passphrase`` (hashed by ``pins``, never stored as given) the operator
+    can prove who they are, as unlocking an admin without a PIN needs.
     """
+    credential: str | None = None
+    if passphrase is not None:
+        checked_pass = valid_passphrase(passphrase)
+        if isinstance(checked_pass, Failure):
+            return Failure(checked_pass.failure())
+        if pins is None:
+            raise ValueError("a passphrase needs a hasher (pins)")
+        credential = pins.hash(checked_pass.unwrap())
     checked = valid_text("operator", name)
     if isinstance(checked, Failure):
         return Failure(checked.failure())
@@ -48,12 +64,14 @@ def add_operator(
         recorded = assign_recorded_at(services.clock, store.head())
         if isinstance(recorded, Failure):
             return Failure(recorded.failure())
-        operator = Operator(new_name, recorded.unwrap(), who)
+        operator = Operator(new_name, recorded.unwrap(), who, credential)
         store.add_operator(operator)
         record(
             store, recorded.unwrap(), who, allowed.unwrap(), Action.OPERATOR_ADD,
             subject=new_name,
-            text=f"operator {new_name} added" + ("; the ledger is now closed" if closes else ""),
+            text=f"operator {new_name} added"
+            + (" with a passphrase" if credential else "")
+            + ("; the ledger is now closed" if closes else ""),
         )  # fmt: skip
         services.uow.commit()
         return Success(operator)

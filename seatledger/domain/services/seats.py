@@ -15,8 +15,9 @@ import attrs
 from attrs import frozen
 from returns.result import Failure, Result, Success
 
-from seatledger.domain.authorisation import Action
+from seatledger.domain.authorisation import Action, Role
 from seatledger.domain.catalog import Catalog
+from seatledger.domain.consent import payers_of_changed_dates
 from seatledger.domain.errors import (
     BackdatedWithoutReason,
     DeactivationBeforeActivation,
@@ -36,10 +37,10 @@ from seatledger.domain.errors import (
 )
 from seatledger.domain.identifiers import OrgId, SeatId, seat_id, valid_id, valid_text
 from seatledger.domain.organisation import Organisation
-from seatledger.domain.ports import LedgerHead, LedgerRepository
+from seatledger.domain.ports import LedgerHead, LedgerRepository, Store
 from seatledger.domain.recording import assign_recorded_at
 from seatledger.domain.seat import CORRECTABLE, FactKind, SeatFact, SeatKind
-from seatledger.domain.services.access import POLICY, record_fact, standing
+from seatledger.domain.services.access import POLICY, fact_entry, record_fact, standing
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
 from seatledger.domain.timeline import SeatTimeline, timeline
@@ -178,6 +179,61 @@ def append_checked(
         return Failure(valid.failure())
     ledger.append(facts, LedgerHead(facts[-1].seq, recorded.unwrap()))
     return Success(facts)
+
+
+@frozen
+class Consented:
+    """Facts appended with the consent of every organisation whose dates they change."""
+
+    facts: list[SeatFact]
+    role: Role
+    orgs: tuple[OrgId | None, ...]
+
+
+def append_consented(
+    services: Services,
+    ledger: Store,
+    seat: SeatId,
+    known: Sequence[SeatFact],
+    drafts: Sequence[SeatFact],
+    *,
+    actor: str,
+    action: Action,
+    payer: OrgId | None,
+) -> Result[Consented, LedgerError]:
+    """``append_checked``, allowed only if every payer of a date it changes consents.
+
+    The current payer (already checked by the caller) is always concerned; so
+    is every organisation paying, before or after, on a date the change bills
+    differently (decision 0028). Nothing is appended on a refusal.
+    """
+    head = ledger.head()
+    recorded = assign_recorded_at(services.clock, head)
+    if isinstance(recorded, Failure):
+        return Failure(recorded.failure())
+    facts = stamp(drafts, head, recorded.unwrap())
+    valid = validated_timeline(seat, known, facts)
+    if isinstance(valid, Failure):
+        return Failure(valid.failure())
+    before = timeline(seat, known)
+    touched = payers_of_changed_dates(
+        before.unwrap() if isinstance(before, Success) else None, valid.unwrap()
+    )
+    concerned = tuple(sorted(touched | ({payer} if payer is not None else set())))
+    allowed = POLICY.check_consent(standing(ledger, actor, *concerned), action, concerned)
+    if isinstance(allowed, Failure):
+        return Failure(allowed.failure())
+    ledger.append(facts, LedgerHead(facts[-1].seq, recorded.unwrap()))
+    return Success(Consented(facts, allowed.unwrap(), concerned or (None,)))
+
+
+def audit_consented(ledger: Store, written: Consented, actor: str, action: Action) -> SeatFact:
+    """One audit entry per organisation concerned, so each one's trail shows the change."""
+    fact = written.facts[0]
+    ledger.add_audit(
+        [fact_entry(fact, actor, written.role, action, org=org) for org in written.orgs]
+    )
+    return fact
 
 
 def current_timeline(seat: SeatId, known: Sequence[SeatFact]) -> SeatTimeline:
@@ -334,11 +390,14 @@ def _close(
         if latest.end is None and latest.start > day:
             return Failure(DeactivationBeforeActivation(sid, day, latest.start))
         fact = draft(sid, kind, day, who, reason=why)
-        written = append_checked(services, ledger, sid, known, [fact])
-        if isinstance(written, Success):
-            record_fact(ledger, written.unwrap()[0], who, allowed.unwrap(), action, org=payer)
-            services.uow.commit()
-        return written.map(lambda facts: facts[0])
+        written = append_consented(
+            services, ledger, sid, known, [fact], actor=who, action=action, payer=payer
+        )
+        if isinstance(written, Failure):
+            return Failure(written.failure())
+        done = audit_consented(ledger, written.unwrap(), who, action)
+        services.uow.commit()
+        return Success(done)
 
 
 def reactivate(
@@ -406,18 +465,21 @@ def reactivate(
             seat_kind=kind or latest.seat_kind,
             addons=new_addons if new_addons is not None else latest.last_addons,
         )
-        written = append_checked(services, ledger, sid, known, [fact])
-        if isinstance(written, Success):
-            record_fact(
-                ledger,
-                written.unwrap()[0],
-                who,
-                allowed.unwrap(),
-                Action.SEAT_REACTIVATE,
-                org=payer,
-            )
-            services.uow.commit()
-        return written.map(lambda facts: facts[0])
+        written = append_consented(
+            services,
+            ledger,
+            sid,
+            known,
+            [fact],
+            actor=who,
+            action=Action.SEAT_REACTIVATE,
+            payer=payer,
+        )
+        if isinstance(written, Failure):
+            return Failure(written.failure())
+        done = audit_consented(ledger, written.unwrap(), who, Action.SEAT_REACTIVATE)
+        services.uow.commit()
+        return Success(done)
 
 
 def add_addon(
@@ -495,11 +557,14 @@ def _change_addon(
             return Failure(SeatNotActive(sid, day))
         # The fold refuses an add-on already held, or not held, on that day.
         fact = draft(sid, kind, day, who, reason=why, addons=frozenset({checked_addon.unwrap()}))
-        written = append_checked(services, ledger, sid, known, [fact])
-        if isinstance(written, Success):
-            record_fact(ledger, written.unwrap()[0], who, allowed.unwrap(), action, org=payer)
-            services.uow.commit()
-        return written.map(lambda facts: facts[0])
+        written = append_consented(
+            services, ledger, sid, known, [fact], actor=who, action=action, payer=payer
+        )
+        if isinstance(written, Failure):
+            return Failure(written.failure())
+        done = audit_consented(ledger, written.unwrap(), who, action)
+        services.uow.commit()
+        return Success(done)
 
 
 def change_payer(
@@ -581,13 +646,14 @@ def correct(
             reason=why,
             supersedes=old.seq,
         )
-        written = append_checked(services, ledger, sid, known, [fact])
-        if isinstance(written, Success):
-            record_fact(
-                ledger, written.unwrap()[0], who, allowed.unwrap(), Action.SEAT_CORRECT, org=payer
-            )
-            services.uow.commit()
-        return written.map(lambda facts: facts[0])
+        written = append_consented(
+            services, ledger, sid, known, [fact], actor=who, action=Action.SEAT_CORRECT, payer=payer
+        )
+        if isinstance(written, Failure):
+            return Failure(written.failure())
+        done = audit_consented(ledger, written.unwrap(), who, Action.SEAT_CORRECT)
+        services.uow.commit()
+        return Success(done)
 
 
 def retract(
@@ -615,13 +681,14 @@ def retract(
             return Failure(target.failure())
         old = target.unwrap()
         fact = draft(sid, FactKind.RETRACTED, old.effective_on, who, reason=why, supersedes=seq)
-        written = append_checked(services, ledger, sid, known, [fact])
-        if isinstance(written, Success):
-            record_fact(
-                ledger, written.unwrap()[0], who, allowed.unwrap(), Action.SEAT_RETRACT, org=payer
-            )
-            services.uow.commit()
-        return written.map(lambda facts: facts[0])
+        written = append_consented(
+            services, ledger, sid, known, [fact], actor=who, action=Action.SEAT_RETRACT, payer=payer
+        )
+        if isinstance(written, Failure):
+            return Failure(written.failure())
+        done = audit_consented(ledger, written.unwrap(), who, Action.SEAT_RETRACT)
+        services.uow.commit()
+        return Success(done)
 
 
 def history(services: Services, seat: str) -> Result[SeatHistory, LedgerError]:

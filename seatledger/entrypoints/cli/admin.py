@@ -12,6 +12,7 @@ from seatledger.entrypoints.cli.app import (
     App,
     accepts_idempotency_key,
     pass_app,
+    read_passphrase,
     read_pin,
 )
 from seatledger.entrypoints.cli.errors import unwrap
@@ -107,26 +108,32 @@ def list_(app: App, org_id: str) -> None:
     "by",
     metavar="OTHER",
     help="Another admin of ORG, who confirms with their own PIN. Without it, only an "
-    "operator of a closed ledger may unlock.",
+    "operator of a closed ledger may unlock, proving who they are with their passphrase "
+    "(hidden prompt or SEATLEDGER_PASSPHRASE).",
 )
 @pass_app
 def unlock(app: App, org_id: str, admin_id: str, by: str | None) -> None:
     """Unlock ADMIN of ORG (after five wrong PINs); OTHER confirms with their PIN.
 
-    In a closed ledger an operator (--actor) may also unlock without --by.
+    In a closed ledger an operator (--actor) registered with a passphrase may
+    also unlock without --by, giving the passphrase. An open ledger always
+    needs --by and that admin's PIN.
 
     \b
     Example:
       seatledger admin unlock south sam --by kim
-      seatledger --actor olga admin unlock south sam
+      SEATLEDGER_PASSPHRASE=... seatledger --actor olga admin unlock south sam
     """
     pin = read_pin(f"PIN of admin {by} of {org_id}") if by is not None else None
+    passphrase = read_passphrase(f"passphrase of operator {app.actor}") if by is None else None
     pins, actor = app.pins, app.actor
     unlocked = unwrap(
         app.once(
             "admin.unlock",
             {"org": org_id, "admin": admin_id, "by": by, "actor": actor},
-            lambda s: admins.unlock_admin(s, pins, org_id, admin_id, by=by, pin=pin, actor=actor),
+            lambda s: admins.unlock_admin(
+                s, pins, org_id, admin_id, by=by, pin=pin, actor=actor, passphrase=passphrase
+            ),
             codecs.ADMIN,
         )
     )

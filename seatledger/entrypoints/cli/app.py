@@ -31,6 +31,7 @@ from seatledger.entrypoints.bootstrap import (
 from seatledger.entrypoints.cli.errors import unwrap
 
 PIN_VARIABLE: Final = "SEATLEDGER_PIN"
+PASSPHRASE_VARIABLE: Final = "SEATLEDGER_PASSPHRASE"
 
 
 @define
@@ -183,6 +184,20 @@ def period_option(text: str | None) -> Period | None:
     if text is None:
         return None
     return unwrap(Period.parse(text))
+
+
+def read_passphrase(prompt: str, *, confirm: bool = False) -> str:
+    """An operator's passphrase from ``SEATLEDGER_PASSPHRASE``, else a hidden prompt.
+
+    Like a PIN it is never an argument, never printed, and stored only hashed.
+    """
+    from_env = os.environ.get(PASSPHRASE_VARIABLE)
+    if from_env is not None:
+        return from_env
+    passphrase: str = click.prompt(
+        prompt, hide_input=True, confirmation_prompt=confirm, err=True, show_default=False
+    )
+    return passphrase
 
 
 def read_pin(prompt: str, *, confirm: bool = False) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from seatledger.domain.services import operators
 from seatledger.entrypoints.bootstrap import init_database
-from seatledger.entrypoints.cli.app import App, pass_app
+from seatledger.entrypoints.cli.app import PASSPHRASE_VARIABLE, App, pass_app
 from seatledger.entrypoints.cli.errors import unwrap
 from seatledger.entrypoints.cli.output import emit_json, say
 
@@ -17,7 +19,8 @@ from seatledger.entrypoints.cli.output import emit_json, say
     "operator_name",
     metavar="NAME",
     help="Register NAME as the first operator, closing the ledger: from then on every write "
-    "is authorised (docs/decisions/0011). Do this when installing a shared ledger.",
+    "is authorised (docs/decisions/0011). Do this when installing a shared ledger. With "
+    "SEATLEDGER_PASSPHRASE set, NAME gets that passphrase (decision 0029).",
 )
 @pass_app
 def init(app: App, operator_name: str | None) -> None:
@@ -38,8 +41,15 @@ def init(app: App, operator_name: str | None) -> None:
     closed_by = None
     if operator_name is not None:
         # The first operator is registered by whoever installs; later ones need an operator.
+        passphrase = os.environ.get(PASSPHRASE_VARIABLE)
         closed_by = unwrap(
-            operators.add_operator(app.services(), operator_name, actor=app.actor)
+            operators.add_operator(
+                app.services(),
+                operator_name,
+                actor=app.actor,
+                passphrase=passphrase,
+                pins=app.pins,
+            )
         ).name
     if app.as_json:
         emit_json(

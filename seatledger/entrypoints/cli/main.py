@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import DBAPIError
 
-from seatledger.adapters.store_errors import StoreBusy
+from seatledger.adapters.store_errors import StoreBusy, store_failure
 from seatledger.domain.services.context import Services
 from seatledger.entrypoints.bootstrap import Settings, database_url, default_actor
 from seatledger.entrypoints.cli.admin import admin
@@ -18,7 +19,12 @@ from seatledger.entrypoints.cli.bill import bill
 from seatledger.entrypoints.cli.contract import contract
 from seatledger.entrypoints.cli.database import init
 from seatledger.entrypoints.cli.demo import demo
-from seatledger.entrypoints.cli.errors import REFUSED, show_click_error, show_store_busy
+from seatledger.entrypoints.cli.errors import (
+    REFUSED,
+    Refused,
+    show_click_error,
+    show_store_busy,
+)
 from seatledger.entrypoints.cli.invoice import invoice
 from seatledger.entrypoints.cli.notify import notify, remind
 from seatledger.entrypoints.cli.operator import audit, operator
@@ -151,6 +157,13 @@ def run(
         return REFUSED
     except StoreBusy as busy:
         return show_store_busy(busy, as_json=as_json)
+    except (DBAPIError, OSError) as error:
+        # Infrastructure, not a bug: a clean code and message, never a traceback (0030).
+        failure = store_failure(error)
+        if failure is None:
+            raise
+        Refused(failure, as_json=as_json).show()
+        return REFUSED
     except BrokenPipeError:
         # The reader stopped early (`seatledger seats ... | head`): not a failure of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -6,7 +6,7 @@ import click
 
 from seatledger.adapters.serialisation import audit_csv, audit_document, operator_document
 from seatledger.domain.services import operators
-from seatledger.entrypoints.cli.app import App, day_option, pass_app
+from seatledger.entrypoints.cli.app import App, day_option, pass_app, read_passphrase
 from seatledger.entrypoints.cli.errors import unwrap
 from seatledger.entrypoints.cli.output import emit_json, print_table, say
 
@@ -31,15 +31,31 @@ def operator() -> None:
 
 @operator.command("add")
 @click.argument("name", metavar="NAME")
+@click.option(
+    "--with-passphrase",
+    is_flag=True,
+    help="Give NAME a passphrase (12 to 1024 characters, stored only as a salted scrypt "
+    "hash), read from a hidden prompt or SEATLEDGER_PASSPHRASE: with it the operator proves "
+    "who they are, as unlocking an admin without a PIN needs.",
+)
 @pass_app
-def add(app: App, name: str) -> None:
+def add(app: App, name: str, with_passphrase: bool) -> None:
     """Register NAME as an operator (in a closed ledger, only an operator may).
 
     \b
     Example:
-      seatledger --actor olga operator add olga
+      seatledger --actor olga operator add olga --with-passphrase
     """
-    added = unwrap(operators.add_operator(app.services(), name, actor=app.actor))
+    passphrase = (
+        read_passphrase(f"passphrase for operator {name}", confirm=True)
+        if with_passphrase
+        else None
+    )
+    added = unwrap(
+        operators.add_operator(
+            app.services(), name, actor=app.actor, passphrase=passphrase, pins=app.pins
+        )
+    )
     if app.as_json:
         emit_json(operator_document(added))
         return
