@@ -91,7 +91,7 @@ class ServicePeriod:
         return add_months(self.first, self.months)
 
     def covers(self, month: Period) -> bool:
-        return self.first <= month < self.end
+        return self.start <= month.year * YEAR + month.month - 1 < self.stop
 
     @property
     def cadence(self) -> Cadence:

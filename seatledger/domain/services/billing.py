@@ -180,9 +180,11 @@ class _Claims:
         self.horizon = horizon
         self.schedules: dict[OrgId, list[ServicePeriod]] = {}
         self.timelines: dict[SeatId, SeatTimeline | None] = {}
-        # Month (as a number) -> (count date, organisation, annual) of every service period
-        # that covers it or the month after it: read on first need, for every organisation.
-        self.months: dict[int, list[tuple[date, OrgId, bool]]] | None = None
+        # Month (as a number) -> the earliest counts covering it, and the organisations with a
+        # year covering it or the month after it: read on first need, for every organisation.
+        self.months: dict[int, tuple[tuple[tuple[date, OrgId], ...], frozenset[OrgId]]] | None = (
+            None
+        )
 
     def schedule_of(self, org: OrgId) -> list[ServicePeriod]:
         if org not in self.schedules:
@@ -202,22 +204,39 @@ class _Claims:
         if sp.basis != 1:
             return True  # a year: its own seats may leave it early (credited), read them
         if self.months is None:
-            self.months = {}
-            for other, versions in self.store.every_contract().items():
-                if other not in self.schedules:
-                    self.schedules[other] = schedule(other, versions, self.horizon, self.known_at)
-            for other, periods in self.schedules.items():
-                for period in periods:
-                    for month in range(period.start - 1, period.stop):
-                        entry = self.months.setdefault(month, [])
-                        entry.append((period.counted_on, other, period.basis == YEAR))
+            self.months = self._months()
         for month in range(sp.start - 1, sp.stop):
-            for counted_on, other, annual in self.months.get(month, ()):
-                if annual and other != org:
-                    return True  # another organisation's year: arrivals may claim months
-                if other != org and counted_on < sp.counted_on and month >= sp.start:
-                    return True
+            earliest, annual = self.months.get(month, ((), frozenset()))
+            if annual - {org}:
+                return True  # another organisation's year: arrivals may claim months
+            if month >= sp.start and any(
+                other != org and counted_on < sp.counted_on for counted_on, other in earliest
+            ):
+                return True
         return False
+
+    def _months(self) -> dict[int, tuple[tuple[tuple[date, OrgId], ...], frozenset[OrgId]]]:
+        """Per month (a number): the two earliest count dates of distinct organisations'
+        service periods covering it, and the organisations with a year covering it or the
+        month after it."""
+        for other, versions in self.store.every_contract().items():
+            if other not in self.schedules:
+                self.schedules[other] = schedule(other, versions, self.horizon, self.known_at)
+        earliest: dict[int, list[tuple[date, OrgId]]] = {}
+        annual: dict[int, set[OrgId]] = {}
+        for other, periods in self.schedules.items():
+            for period in periods:
+                if period.basis == YEAR:
+                    for month in range(period.start - 1, period.stop):
+                        annual.setdefault(month, set()).add(other)
+                for month in range(period.start, period.stop):
+                    found = earliest.setdefault(month, [])
+                    found.append((period.counted_on, other))
+                    if len(found) > 2:  # one organisation's own periods never overlap
+                        found.sort()
+                        del found[2:]
+        months = set(earliest) | set(annual)
+        return {m: (tuple(earliest.get(m, ())), frozenset(annual.get(m, ()))) for m in months}
 
     def read(self, seats: Sequence[SeatId]) -> None:
         """Read the histories of ``seats`` not read yet, in one go."""
