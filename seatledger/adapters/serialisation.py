@@ -89,15 +89,20 @@ def _json_converter() -> Converter:
     converter.register_unstructure_hook(
         ZoneChange, make_dict_unstructure_fn(ZoneChange, converter, on=override(rename="from"))
     )
-    converter.register_unstructure_hook(
+    organisation_fields = make_dict_unstructure_fn(
         Organisation,
-        make_dict_unstructure_fn(
-            Organisation,
-            converter,
-            id=override(rename="org"),
-            zone_changes=override(rename="timezone_changes"),
-        ),
+        converter,
+        id=override(rename="org"),
+        zone_changes=override(rename="timezone_changes"),
     )
+
+    def organisation(value: Organisation) -> dict[str, Any]:
+        # The buyer details as keys of their own, named like the options of ``org set``.
+        raw = organisation_fields(value)
+        details = raw.pop("details")
+        return {**raw, **details.pop("party"), **details}
+
+    converter.register_unstructure_hook(Organisation, organisation)
     answer_fields = make_dict_unstructure_fn(
         SeatsAnswer,
         converter,
