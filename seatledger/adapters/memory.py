@@ -243,7 +243,8 @@ class InMemoryLedger:
         numbers = [
             i.issue.number.seq
             for i in self.issued.values()
-            if i.issue is not None and (i.issue.number.series, i.issue.number.year) == (series, year)
+            if i.issue is not None
+            and (i.issue.number.series, i.issue.number.year) == (series, year)
         ]
         return max(numbers, default=0)
 

@@ -1028,7 +1028,9 @@ class InvalidVatId(LedgerError):
 
     @property
     def message(self) -> str:
-        return f"{self.text!r} is not a valid VAT identification number: {self.rule}; {self.problem}"
+        return (
+            f"{self.text!r} is not a valid VAT identification number: {self.rule}; {self.problem}"
+        )
 
 
 @frozen
@@ -1071,10 +1073,7 @@ class DocumentIncomplete(LedgerError):
 
     @property
     def message(self) -> str:
-        return (
-            f"{self.invoice} cannot be exported as {self.format}: "
-            + "; ".join(self.missing)
-        )
+        return f"{self.invoice} cannot be exported as {self.format}: " + "; ".join(self.missing)
 
 
 @frozen
@@ -1086,4 +1085,6 @@ class UnreadableDocument(LedgerError):
 
     @property
     def message(self) -> str:
-        return f"the document cannot be read as an exported UBL invoice or credit note: {self.problem}"
+        return (
+            f"the document cannot be read as an exported UBL invoice or credit note: {self.problem}"
+        )

@@ -1,4 +1,4 @@
-"""What issuing makes of an invoice a legal document: a number, dates, the parties, the VAT category.
+"""What issuing makes of an invoice a legal document: a number, dates, parties, a VAT category.
 
 Legal numbers come from a gapless, strictly increasing series per seller
 series and year (``2025-000123``, or ``SL-2025-000123`` with the series

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
+import attrs
 from attrs import frozen
 from returns.result import Failure, Result, Success
 
@@ -68,7 +69,7 @@ class Organisation:
     currency: str = "EUR"
     billing_relationship: bool = True
     zone_changes: tuple[ZoneChange, ...] = ()
-    details: BuyerDetails = BuyerDetails()
+    details: BuyerDetails = attrs.field(factory=BuyerDetails)
 
     def zone_on(self, day: date) -> str:
         """The time zone of the business date ``day``."""

@@ -11,7 +11,6 @@ An issued document freezes both parties as they were (``documents.Parties``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import ModuleType
 
 import attrs
 import stdnum
@@ -25,33 +24,36 @@ from seatledger.domain.identifiers import valid_text
 
 # ISO 3166-1 alpha-2, as the EN 16931 rules accept them (BR-CL-14; 1A is Kosovo, XI Northern
 # Ireland).
-COUNTRIES = frozenset(
-    """1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO
-    BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
-    DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT
-    GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR
-    KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT
-    MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT
-    PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD
-    TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE
-    YT ZA ZM ZW""".split()
-)
+_COUNTRIES_TEXT = """
+1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
+BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO
+DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU
+GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW
+KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU
+MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW
+PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF
+TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT
+ZA ZM ZW
+"""
+COUNTRIES = frozenset(_COUNTRIES_TEXT.split())
 
 # The member states of the EU: a sale between two of them, to a buyer with a VAT id, is
 # reverse charged.
-EU = frozenset(
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
-)
+_EU_TEXT = """
+AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK
+"""
+EU = frozenset(_EU_TEXT.split())
 
 # The CEF EAS code list: the electronic address schemes Peppol accepts (BR-CL-25).
-EAS_SCHEMES = frozenset(
-    """0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0154 0158 0170 0177
-    0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208
-    0209 0210 0211 0212 0213 0215 0216 0217 0218 0219 0220 0221 0225 0230 0235 0240 0244 0242 0245
-    0246 0248 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931
-    9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950
-    9951 9952 9953 9957 9959 AN AQ AS AU EM""".split()
-)
+_EAS_SCHEMES_TEXT = """
+0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0154 0158 0170 0177
+0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205
+0208 0209 0210 0211 0212 0213 0215 0216 0217 0218 0219 0220 0221 0225 0230 0235 0240 0244
+0242 0245 0246 0248 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928
+9929 9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946
+9947 9948 9949 9950 9951 9952 9953 9957 9959 AN AQ AS AU EM
+"""
+EAS_SCHEMES = frozenset(_EAS_SCHEMES_TEXT.split())
 
 # Electronic address schemes whose identifiers carry check digits: (country, number kind).
 _CHECKED_SCHEMES: Mapping[str, tuple[str, str]] = {
@@ -69,9 +71,9 @@ _VAT_PREFIX_COUNTRY = {"EL": "GR"}
 DEFAULT_PAYMENT_DAYS = 30
 
 
-def _rule(module: ModuleType, country: str) -> str:
+def _rule(module: object, country: str) -> str:
     """The country's rule for its numbers, in a line: python-stdnum's description of it."""
-    parts = [" ".join(p.split()) for p in (module.__doc__ or "").strip().split("\n\n")[:2]]
+    parts = [" ".join(p.split()) for p in (getattr(module, "__doc__", None) or "").strip().split("\n\n")[:2]]
     return f"{country}: " + " ".join(p for p in parts if p)
 
 
@@ -88,8 +90,7 @@ def valid_vat_id(text: str) -> Result[str, InvalidVatId]:
         return Failure(
             InvalidVatId(
                 text,
-                "a VAT id starts with its two-letter country prefix (BE0123456749, "
-                "NL000099998B57)",
+                "a VAT id starts with its two-letter country prefix (BE0123456749, NL000099998B57)",
                 "no country prefix",
             )
         )
@@ -97,13 +98,15 @@ def valid_vat_id(text: str) -> Result[str, InvalidVatId]:
     module = stdnum.get_cc_module(country.lower(), "vat")
     if module is None:
         return Failure(
-            InvalidVatId(text, f"{prefix}: no VAT number rule is known for this country", "unknown prefix")
+            InvalidVatId(
+                text, f"{prefix}: no VAT number rule is known for this country", "unknown prefix"
+            )
         )
     number = compact[2:] if country != "CH" else compact
     try:
         module.validate(number)
     except ValidationError as error:
-        return Failure(InvalidVatId(text, _rule(module, prefix), str(error.message)))
+        return Failure(InvalidVatId(text, _rule(module, prefix), str(error)))
     return Success(compact)
 
 
@@ -120,7 +123,7 @@ def valid_iban(text: str) -> Result[str, InvalidPartyField]:
     try:
         return Success(str(iban_number.validate(text)))
     except ValidationError as error:
-        return Failure(InvalidPartyField("IBAN", text, str(error.message)))
+        return Failure(InvalidPartyField("IBAN", text, str(error)))
 
 
 def valid_peppol_id(text: str) -> Result[str, InvalidPartyField]:
@@ -133,7 +136,9 @@ def valid_peppol_id(text: str) -> Result[str, InvalidPartyField]:
     if scheme not in EAS_SCHEMES:
         return Failure(
             InvalidPartyField(
-                "Peppol id", text, f"{scheme!r} is not a scheme of the EAS code list (e.g. 0208, 9944)"
+                "Peppol id",
+                text,
+                f"{scheme!r} is not a scheme of the EAS code list (e.g. 0208, 9944)",
             )
         )
     identifier = identifier.strip()
@@ -146,7 +151,7 @@ def valid_peppol_id(text: str) -> Result[str, InvalidPartyField]:
             except ValidationError as error:
                 return Failure(
                     InvalidPartyField(
-                        "Peppol id", text, f"{_rule(module, scheme)}; {error.message}"
+                        "Peppol id", text, f"{_rule(module, scheme)}; {error}"
                     )
                 )
     return Success(f"{scheme}:{identifier}")
@@ -176,10 +181,12 @@ class PartyDetails:
 
 @frozen
 class BuyerDetails:
-    """An organisation's details as a buyer; ``buyer_reference`` is its PO number or reference."""
+    """An organisation's details as a buyer; ``buyer_reference`` is its PO number or reference,
+    ``sepa_mandate`` the reference of the SEPA direct debit mandate it signed."""
 
-    party: PartyDetails = PartyDetails()
+    party: PartyDetails = attrs.field(factory=PartyDetails)
     buyer_reference: str | None = None
+    sepa_mandate: str | None = None
 
 
 @frozen

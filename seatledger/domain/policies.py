@@ -95,7 +95,5 @@ class ContractPolicies:
             overage_document=OverageDocument(
                 values.get("overage_document", default.overage_document.value)
             ),
-            vat_treatment=VatTreatment(
-                values.get("vat_treatment", default.vat_treatment.value)
-            ),
+            vat_treatment=VatTreatment(values.get("vat_treatment", default.vat_treatment.value)),
         )

@@ -120,6 +120,7 @@ def test_an_organisation_is_keyed_by_org_not_by_the_domains_id():
         "country": None,
         "peppol_id": None,
         "buyer_reference": None,
+        "sepa_mandate": None,
     }
 
 

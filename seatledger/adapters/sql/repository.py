@@ -79,10 +79,12 @@ from seatledger.adapters.sql.tables import (
     organisations,
     outbox,
     seat_facts,
-    seller as seller_table,
     to_micros,
     usage_records,
     usage_supersessions,
+)
+from seatledger.adapters.sql.tables import (
+    seller as seller_table,
 )
 from seatledger.domain import queries
 from seatledger.domain.admins import Admin
@@ -488,7 +490,9 @@ def party_of(m: RowMapping) -> PartyDetails:
 
 
 def buyer_details_of(m: RowMapping) -> BuyerDetails:
-    return BuyerDetails(party=party_of(m), buyer_reference=m["buyer_reference"])
+    return BuyerDetails(
+        party=party_of(m), buyer_reference=m["buyer_reference"], sepa_mandate=m["sepa_mandate"]
+    )
 
 
 def seller_of(m: RowMapping) -> Seller:
@@ -1027,6 +1031,7 @@ class SqlLedger:
         values = {
             **{field: getattr(details.party, field) for field in _PARTY_FIELDS},
             "buyer_reference": details.buyer_reference,
+            "sepa_mandate": details.sepa_mandate,
             "recorded_at": recorded_at,
         }
         changed = self.conn.execute(

@@ -363,6 +363,7 @@ organisation_parties = Table(
     Column("country", String(2), nullable=True),
     Column("peppol_id", String(TEXT), nullable=True),
     Column("buyer_reference", String(TEXT), nullable=True),
+    Column("sepa_mandate", String(TEXT), nullable=True),
     Column("recorded_at", UtcMicroseconds(), nullable=False),
 )
 

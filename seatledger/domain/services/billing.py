@@ -20,7 +20,7 @@ import attrs
 from attrs import frozen
 from returns.result import Failure, Result, Success
 
-from seatledger.domain import notifications
+from seatledger.domain import notifications, numbering
 from seatledger.domain.authorisation import Action
 from seatledger.domain.catalog import Cadence, Catalog
 from seatledger.domain.charges import ALL, NO_OVERAGE, OVERAGE_ONLY, CoverageRules, term_words
@@ -68,7 +68,6 @@ from seatledger.domain.invoice import (
     summary_of,
 )
 from seatledger.domain.money import ZERO
-from seatledger.domain import numbering
 from seatledger.domain.numbering import (
     DocumentIssue,
     DocumentNumber,

@@ -72,6 +72,7 @@ def set_organisation(
     billing_relationship: bool | None = None,
     party: PartyChanges | None = None,
     buyer_reference: str | None = None,
+    sepa_mandate: str | None = None,
     actor: str = SYSTEM_ACTOR,
 ) -> Result[Organisation, LedgerError]:
     """Change an organisation's name, billing relationship, time zone or buyer details
@@ -119,7 +120,7 @@ def set_organisation(
                 f"{words[old.billing_relationship]} -> {words[billing_relationship]} "
                 "a billing relationship"
             )
-        details = buyer_details_changed(old, party or PartyChanges(), buyer_reference)
+        details = buyer_details_changed(old, party or PartyChanges(), buyer_reference, sepa_mandate)
         if isinstance(details, Failure):
             return Failure(details.failure())
         new_details, details_changed = details.unwrap()

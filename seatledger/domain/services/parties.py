@@ -82,7 +82,9 @@ def set_seller(
         if old is None:
             missing = [f for f in SELLER_REQUIRED if getattr(new.party, f) is None]
             if missing:
-                options = ", ".join("--" + ("name" if f == "legal_name" else f.replace("_", "-")) for f in missing)
+                options = ", ".join(
+                    "--" + ("name" if f == "legal_name" else f.replace("_", "-")) for f in missing
+                )
                 return Failure(
                     InvalidPartyField("seller", "-", f"the first 'seller set' needs {options}")
                 )
@@ -124,7 +126,10 @@ def get_seller(services: Services) -> Seller | None:
 
 
 def buyer_details_changed(
-    organisation: Organisation, changes: PartyChanges, buyer_reference: str | None
+    organisation: Organisation,
+    changes: PartyChanges,
+    buyer_reference: str | None,
+    sepa_mandate: str | None = None,
 ) -> Result[tuple[BuyerDetails, list[str]], LedgerError]:
     """The organisation's buyer details with ``changes``, each checked, and what changed."""
     party = checked_party(organisation.details.party, changes.as_changes())
@@ -136,7 +141,12 @@ def buyer_details_changed(
         if isinstance(reference, Failure):
             return Failure(reference.failure())
         new = attrs.evolve(new, buyer_reference=reference.unwrap())
+    if sepa_mandate is not None:
+        mandate = valid_text("SEPA mandate", sepa_mandate)
+        if isinstance(mandate, Failure):
+            return Failure(mandate.failure())
+        new = attrs.evolve(new, sepa_mandate=mandate.unwrap())
     described = _described(organisation.details.party, new.party, _PARTY) + _described(
-        organisation.details, new, ("buyer_reference",)
+        organisation.details, new, ("buyer_reference", "sepa_mandate")
     )
     return Success((new, described))

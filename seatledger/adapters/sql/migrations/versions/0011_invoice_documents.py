@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("legal_name", sa.String(500), nullable=True),
         *_party_columns(),
         sa.Column("buyer_reference", sa.String(500), nullable=True),
+        sa.Column("sepa_mandate", sa.String(500), nullable=True),
         sa.Column("recorded_at", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["org_id"],
