@@ -159,10 +159,14 @@ def legal_document(
 ) -> LegalDocument:
     """The legal view of an issued ``invoice``; ``originals`` are the invoices it corrects."""
     issue = invoice.issue
-    seller = issue.seller if issue is not None else current_seller
-    if issue is not None:
+    # A document issued before the seller (or its buyer's details) were set names them as
+    # they are now, and says so (``frozen`` False).
+    seller = issue.seller if issue is not None and issue.seller is not None else current_seller
+    frozen_parties = issue is not None and issue.seller is not None
+    if issue is not None and issue.buyer != BuyerDetails():
         buyer_name, buyer = issue.buyer_name, issue.buyer
     elif organisation is not None:
+        frozen_parties = False
         buyer_name, buyer = organisation.name, organisation.details
     else:
         buyer_name, buyer = invoice.org, BuyerDetails()
@@ -224,7 +228,7 @@ def legal_document(
         credit_note=credit_note,
         number=number_of(invoice),
         numbered=issue is not None,
-        frozen=issue is not None,
+        frozen=frozen_parties,
         issue_date=issued_on,
         due_date=issue.due_date if issue is not None else due_date(issued_on, current_seller),
         seller=seller,

@@ -73,7 +73,8 @@ DEFAULT_PAYMENT_DAYS = 30
 
 def _rule(module: object, country: str) -> str:
     """The country's rule for its numbers, in a line: python-stdnum's description of it."""
-    parts = [" ".join(p.split()) for p in (getattr(module, "__doc__", None) or "").strip().split("\n\n")[:2]]
+    text = getattr(module, "__doc__", None) or ""
+    parts = [" ".join(p.split()) for p in text.strip().split("\n\n")[:2]]
     return f"{country}: " + " ".join(p for p in parts if p)
 
 
@@ -150,9 +151,7 @@ def valid_peppol_id(text: str) -> Result[str, InvalidPartyField]:
                 module.validate(identifier)
             except ValidationError as error:
                 return Failure(
-                    InvalidPartyField(
-                        "Peppol id", text, f"{_rule(module, scheme)}; {error}"
-                    )
+                    InvalidPartyField("Peppol id", text, f"{_rule(module, scheme)}; {error}")
                 )
     return Success(f"{scheme}:{identifier}")
 

@@ -63,6 +63,11 @@ def missing_for_ubl(view: LegalDocument) -> list[str]:
     for field, words in (("country", "country"), ("peppol_id", "Peppol id")):
         if getattr(buyer, field) is None:
             missing.append(f"{org} has no {words} (seatledger org set {org} --{_option(field)})")
+    if view.payment_method == "sepa" and view.buyer.sepa_mandate is None and not view.credit_note:
+        missing.append(
+            f"{org} pays by SEPA direct debit but has no mandate reference "
+            f"(seatledger org set {org} --sepa-mandate REF)"
+        )
     if any(g.category is VatCategory.REVERSE_CHARGE for g in view.groups) and buyer.vat_id is None:
         missing.append(f"{org} has no VAT id, which a reverse-charged document must name")
     return missing
