@@ -1048,21 +1048,6 @@ class InvalidPartyField(LedgerError):
 
 
 @frozen
-class SellerNotSet(LedgerError):
-    """An export or a setting that needs the seller, before ``seller set`` was run."""
-
-    code: ClassVar[str] = "seller-not-set"
-    needed_for: str
-
-    @property
-    def message(self) -> str:
-        return (
-            f"the seller is not set, and {self.needed_for} needs it: run 'seatledger seller "
-            "set --name … --vat-id … --address … --city … --postcode … --country …'"
-        )
-
-
-@frozen
 class DocumentIncomplete(LedgerError):
     """A document cannot be exported in a format because a party lacks a field it requires."""
 
