@@ -162,6 +162,12 @@ def print_invoice(found: Invoice) -> None:
     say(f"VAT {found.vat_rate:>5}%   {money(found.vat, currency):>12} {currency}")
     say(f"total        {money(found.total, currency):>12} {currency}")
     say(f"evidence hash {found.evidence_hash}")
+    if found.issue is not None:
+        issue = found.issue
+        say(
+            f"number {issue.number.text}, issued {issue.issue_date.isoformat()}, "
+            f"due {issue.due_date.isoformat()}"
+        )
 
 
 @invoice.command("explain")
