@@ -41,6 +41,7 @@ from seatledger.domain.invoice import Invoice
 from seatledger.domain.notifications import Contact, Message
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.outbox import DeliveryStatus, OutboxEntry
+from seatledger.domain.parties import BuyerDetails, Seller
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.queries import RangeMode, SeatRow
 from seatledger.domain.seat import FactKind, SeatFact, SeatKind
@@ -213,6 +214,19 @@ class LmsLedger:
 
     def get_invoice(self, invoice: str) -> Invoice | None:
         return None
+
+    def last_document_number(self, series: str, year: int) -> int:
+        return 0
+
+    # Invoice documents' parties: the host keeps none (read-only, like invoices).
+    def save_buyer_details(self, org: OrgId, details: BuyerDetails, recorded_at: datetime) -> None:
+        raise NotImplementedError(READ_ONLY)
+
+    def seller(self) -> Seller | None:
+        return None
+
+    def save_seller(self, seller: Seller, recorded_at: datetime) -> None:
+        raise NotImplementedError(READ_ONLY)
 
     def invoices(self, org: OrgId | None, period: Period | None) -> Sequence[Invoice]:
         return []

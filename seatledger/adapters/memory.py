@@ -26,6 +26,7 @@ from seatledger.domain.invoice import Invoice
 from seatledger.domain.notifications import Contact, Message
 from seatledger.domain.organisation import Organisation, ZoneChange
 from seatledger.domain.outbox import DeliveryStatus, OutboxEntry
+from seatledger.domain.parties import BuyerDetails, Seller
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.queries import RangeMode, SeatRow
 from seatledger.domain.seat import FactKind, SeatFact
@@ -46,6 +47,7 @@ class InMemoryLedger:
         self.messages: dict[str, OutboxEntry] = {}
         self.contacts: dict[OrgId, Contact] = {}
         self.idempotency: dict[str, IdempotencyRecord] = {}
+        self.seller_details: Seller | None = None
 
         self.operator_list: list[Operator] = []
         self.audit_entries: list[AuditEntry] = []
@@ -64,6 +66,7 @@ class InMemoryLedger:
         copied.messages = dict(self.messages)
         copied.contacts = dict(self.contacts)
         copied.idempotency = dict(self.idempotency)
+        copied.seller_details = self.seller_details
 
         copied.operator_list = list(self.operator_list)
         copied.audit_entries = list(self.audit_entries)
@@ -85,6 +88,17 @@ class InMemoryLedger:
         self.organisations[org.id] = attrs.evolve(
             stored, name=org.name, billing_relationship=org.billing_relationship
         )
+        self._head = LedgerHead(self._head.last_seq, recorded_at)
+
+    def save_buyer_details(self, org: OrgId, details: BuyerDetails, recorded_at: datetime) -> None:
+        self.organisations[org] = attrs.evolve(self.organisations[org], details=details)
+        self._head = LedgerHead(self._head.last_seq, recorded_at)
+
+    def seller(self) -> Seller | None:
+        return self.seller_details
+
+    def save_seller(self, seller: Seller, recorded_at: datetime) -> None:
+        self.seller_details = seller
         self._head = LedgerHead(self._head.last_seq, recorded_at)
 
     def add_zone_change(self, org: OrgId, change: ZoneChange, recorded_at: datetime) -> None:
@@ -234,6 +248,15 @@ class InMemoryLedger:
     def get_invoice(self, invoice: str) -> Invoice | None:
         return self.issued.get(invoice)
 
+    def last_document_number(self, series: str, year: int) -> int:
+        numbers = [
+            i.issue.number.seq
+            for i in self.issued.values()
+            if i.issue is not None
+            and (i.issue.number.series, i.issue.number.year) == (series, year)
+        ]
+        return max(numbers, default=0)
+
     def invoices(self, org: OrgId | None, period: Period | None) -> Sequence[Invoice]:
         chosen = [
             i
@@ -337,6 +360,7 @@ class InMemoryUnitOfWork:
         self.ledger.messages = self._working.messages
         self.ledger.contacts = self._working.contacts
         self.ledger.idempotency = self._working.idempotency
+        self.ledger.seller_details = self._working.seller_details
 
         self.ledger.operator_list = self._working.operator_list
         self.ledger.audit_entries = self._working.audit_entries

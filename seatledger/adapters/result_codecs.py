@@ -26,6 +26,7 @@ from seatledger.domain.dates import Period
 from seatledger.domain.idempotency import ResultCodec
 from seatledger.domain.notifications import Contact
 from seatledger.domain.organisation import Organisation
+from seatledger.domain.parties import Seller
 from seatledger.domain.reference_dates import YearStart
 from seatledger.domain.rosters import RosterReport
 from seatledger.domain.seat import SeatFact
@@ -105,3 +106,4 @@ USAGE_RECORD: Final = _codec(UsageRecord)
 USAGE_ENTRY: Final = _codec(UsageEntry)
 CONTACT: Final = _redacting(Contact, "webhook_secret")
 ROSTER_REPORT: Final = _codec(RosterReport)
+SELLER: Final = _codec(Seller)

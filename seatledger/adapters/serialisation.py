@@ -29,6 +29,7 @@ from seatledger.domain.authorisation import Operator
 from seatledger.domain.contracts import Contract
 from seatledger.domain.dates import Period, iso_instant
 from seatledger.domain.invoice import CREDIT_NOTE, Invoice, InvoiceLine
+from seatledger.domain.legal_document import issue_date_of
 from seatledger.domain.money import minor_unit
 from seatledger.domain.organisation import Organisation, ZoneChange
 from seatledger.domain.pricing import VatRounding
@@ -89,15 +90,20 @@ def _json_converter() -> Converter:
     converter.register_unstructure_hook(
         ZoneChange, make_dict_unstructure_fn(ZoneChange, converter, on=override(rename="from"))
     )
-    converter.register_unstructure_hook(
+    organisation_fields = make_dict_unstructure_fn(
         Organisation,
-        make_dict_unstructure_fn(
-            Organisation,
-            converter,
-            id=override(rename="org"),
-            zone_changes=override(rename="timezone_changes"),
-        ),
+        converter,
+        id=override(rename="org"),
+        zone_changes=override(rename="timezone_changes"),
     )
+
+    def organisation(value: Organisation) -> dict[str, Any]:
+        # The buyer details as keys of their own, named like the options of ``org set``.
+        raw = organisation_fields(value)
+        details = raw.pop("details")
+        return {**raw, **details.pop("party"), **details}
+
+    converter.register_unstructure_hook(Organisation, organisation)
     answer_fields = make_dict_unstructure_fn(
         SeatsAnswer,
         converter,
@@ -328,6 +334,10 @@ def invoice_document(invoice: Invoice) -> dict[str, Any]:
         "as_known_at": iso_instant(evidence.as_known_at) if evidence.as_known_at else None,
         "issued_at": iso_instant(invoice.issued_at) if invoice.issued_at else None,
         "seats_counted": len(evidence.seats),
+        "number": invoice.issue.number.text if invoice.issue is not None else None,
+        "issue_date": _iso(issue_date_of(invoice, None)),
+        "due_date": _iso(invoice.issue.due_date) if invoice.issue is not None else None,
+        "vat_category": invoice.evidence.prices.vat_category or "S",
         "document": "credit-note" if invoice.kind == CREDIT_NOTE else "invoice",
         "corrects": sorted(
             {line.refers_to for line in invoice.lines if line.refers_to is not None}

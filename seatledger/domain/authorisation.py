@@ -69,6 +69,7 @@ class Action(enum.Enum):
     USAGE_CORRECT = "usage.correct"
     USAGE_RETRACT = "usage.retract"
     INVOICE_ISSUE = "invoice.issue"
+    SELLER_SET = "seller.set"
     REMIND = "notify.remind"
     DELIVER = "notify.deliver"
 
@@ -88,6 +89,7 @@ RULES: Final[Mapping[Action, Rule]] = MappingProxyType(
         Action.ORG_ADD: Rule.OPERATOR,
         Action.ORG_CONTACT: Rule.OPERATOR_OR_ADMIN,
         Action.ORG_SET: Rule.OPERATOR,
+        Action.SELLER_SET: Rule.OPERATOR,
         Action.OPERATOR_ADD: Rule.OPERATOR,
         Action.ADMIN_ADD: Rule.OPERATOR,
         Action.ADMIN_UNLOCK: Rule.OPERATOR_OR_ADMIN,

@@ -1082,3 +1082,64 @@ class ValueOutOfRange(StoreFailure):
     """A value the database cannot hold (too long, too large) slipped past the checks."""
 
     code: ClassVar[str] = "value-out-of-range"
+
+
+# --- invoice documents: parties, numbers, exports ---------------------------------------
+
+
+@frozen
+class InvalidVatId(LedgerError):
+    """A VAT identification number that fails its country's format or check digits."""
+
+    code: ClassVar[str] = "invalid-vat-id"
+    text: str
+    rule: str
+    problem: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.text!r} is not a valid VAT identification number: {self.rule}; {self.problem}"
+        )
+
+
+@frozen
+class InvalidPartyField(LedgerError):
+    """A seller or buyer field that is malformed: a country, an IBAN, a Peppol id, a term."""
+
+    code: ClassVar[str] = "invalid-party-field"
+    field: str
+    text: str
+    problem: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.field} {self.text!r} is not valid: {self.problem}"
+
+
+@frozen
+class DocumentIncomplete(LedgerError):
+    """A document cannot be exported in a format because a party lacks a field it requires."""
+
+    code: ClassVar[str] = "document-incomplete"
+    invoice: str
+    format: str
+    missing: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        return f"{self.invoice} cannot be exported as {self.format}: " + "; ".join(self.missing)
+
+
+@frozen
+class UnreadableDocument(LedgerError):
+    """A file given to ``invoice verify --document`` that is not an exported document."""
+
+    code: ClassVar[str] = "unreadable-document"
+    problem: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"the document cannot be read as an exported UBL invoice or credit note: {self.problem}"
+        )

@@ -23,6 +23,7 @@ from attrs import frozen
 
 from seatledger.domain.dates import Period, iso_instant
 from seatledger.domain.identifiers import OrgId
+from seatledger.domain.numbering import DocumentIssue
 from seatledger.domain.queries import SeatRow
 from seatledger.domain.usage import UsageRecord
 
@@ -92,6 +93,8 @@ class PriceSheet:
     contract_version: int
     usage_plan: str | None = attrs.field(default=None, metadata=ADDED)
     policies: tuple[tuple[str, str], ...] | None = attrs.field(default=None, metadata=ADDED)
+    # The UNCL 5305 category of the document's own lines ("Z", "E", "AE"); None: "S".
+    vat_category: str | None = attrs.field(default=None, metadata=ADDED)
 
 
 @frozen
@@ -189,6 +192,9 @@ class Invoice:
     evidence: Evidence
     evidence_hash: str
     issued_at: datetime | None
+    # The legal number, dates and parties frozen when it was issued (None: a forecast, or an
+    # invoice issued before documents were numbered).
+    issue: DocumentIssue | None = None
 
     def lines_of(self, kind: LineKind) -> list[InvoiceLine]:
         return [line for line in self.lines if line.kind is kind]
@@ -330,8 +336,12 @@ def _canonical_json(content: object) -> str:
 
 
 def hashed_fields(invoice: Invoice) -> dict[str, object]:
-    """The invoice fields the hash covers: everything but the hash and the issue instant."""
-    return {
+    """The invoice fields the hash covers: everything but the hash and the issue instant.
+
+    The legal number, dates and parties (``issue``) are covered when the invoice has them, so
+    an invoice issued before them keeps its hash.
+    """
+    fields: dict[str, object] = {
         "id": invoice.id,
         "org": invoice.org,
         "period": invoice.period,
@@ -344,6 +354,9 @@ def hashed_fields(invoice: Invoice) -> dict[str, object]:
         "total": invoice.total,
         "rounding": invoice.rounding,
     }
+    if invoice.issue is not None:
+        fields["issue"] = invoice.issue
+    return fields
 
 
 def evidence_hash(invoice: Invoice) -> str:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
+import attrs
 from attrs import frozen
 from returns.result import Failure, Result, Success
 
 from seatledger.domain.dates import zone
 from seatledger.domain.errors import InvalidCurrency, LedgerError
 from seatledger.domain.identifiers import OrgId, org_id, valid_text
+from seatledger.domain.parties import BuyerDetails
 
 # ISO 4217 codes seatledger bills in, with their minor units (decimal places).
 CURRENCY_MINOR_UNITS: dict[str, int] = {
@@ -56,6 +58,9 @@ class Organisation:
     ``timezone`` is the zone it was added with; ``zone_changes`` the later
     zones, each from a date on, in date order (decision 0022). Ask
     ``today`` and ``zone_on`` rather than reading ``timezone``.
+
+    ``details`` are what its invoices say of it as the buyer (legal name,
+    VAT id, address, Peppol id, reference); documents freeze them when issued.
     """
 
     id: OrgId
@@ -64,6 +69,7 @@ class Organisation:
     currency: str = "EUR"
     billing_relationship: bool = True
     zone_changes: tuple[ZoneChange, ...] = ()
+    details: BuyerDetails = attrs.field(factory=BuyerDetails)
 
     def zone_on(self, day: date) -> str:
         """The time zone of the business date ``day``."""

@@ -50,6 +50,15 @@ class OverageDocument(enum.Enum):
     SEPARATE = "separate"
 
 
+class VatTreatment(enum.Enum):
+    """How the contract's supplies are taxed: at its VAT rate (category S, or AE when the sale
+    is reverse charged), zero-rated (Z) or exempt (E); the last two at 0 %."""
+
+    STANDARD = "standard"
+    ZERO = "zero"
+    EXEMPT = "exempt"
+
+
 @frozen
 class ContractPolicies:
     """The policies a contract version is billed under; the defaults follow the seeds."""
@@ -59,6 +68,7 @@ class ContractPolicies:
     paid_coverage: PaidCoverage = PaidCoverage.CARRIED
     negative_balance: NegativeBalance = NegativeBalance.CREDIT_NOTE
     overage_document: OverageDocument = OverageDocument.SAME
+    vat_treatment: VatTreatment = VatTreatment.STANDARD
 
     def as_text(self) -> dict[str, str]:
         """Each policy by its name and chosen value (how they are stored and shown)."""
@@ -68,6 +78,7 @@ class ContractPolicies:
             "paid_coverage": self.paid_coverage.value,
             "negative_balance": self.negative_balance.value,
             "overage_document": self.overage_document.value,
+            "vat_treatment": self.vat_treatment.value,
         }
 
     @staticmethod
@@ -84,4 +95,5 @@ class ContractPolicies:
             overage_document=OverageDocument(
                 values.get("overage_document", default.overage_document.value)
             ),
+            vat_treatment=VatTreatment(values.get("vat_treatment", default.vat_treatment.value)),
         )

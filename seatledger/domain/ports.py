@@ -26,6 +26,7 @@ from seatledger.domain.invoice import Invoice
 from seatledger.domain.notifications import Contact, Message
 from seatledger.domain.organisation import Organisation, ZoneChange
 from seatledger.domain.outbox import DeliveryStatus, OutboxEntry
+from seatledger.domain.parties import BuyerDetails, Seller
 from seatledger.domain.queries import RangeMode, SeatRow
 from seatledger.domain.seat import SeatFact
 from seatledger.domain.usage import UsageRecord, UsageSupersession
@@ -78,6 +79,19 @@ class LedgerRepository(Protocol):
 
     def add_zone_change(self, org: OrgId, change: ZoneChange, recorded_at: datetime) -> None:
         """Append a time-zone change of ``org`` and move the head's instant to ``recorded_at``."""
+        ...
+
+    def save_buyer_details(self, org: OrgId, details: BuyerDetails, recorded_at: datetime) -> None:
+        """Store an organisation's details as a buyer (``org set``) and move the head's instant;
+        an issued document keeps the details it froze."""
+        ...
+
+    def seller(self) -> Seller | None:
+        """The vendor's details as seller (``seller set``), None until set."""
+        ...
+
+    def save_seller(self, seller: Seller, recorded_at: datetime) -> None:
+        """Store the seller's details and move the head's instant to ``recorded_at``."""
         ...
 
     def head(self) -> LedgerHead: ...
@@ -174,6 +188,11 @@ class BillingRepository(Protocol):
         ...
 
     def get_invoice(self, invoice: str) -> Invoice | None: ...
+
+    def last_document_number(self, series: str, year: int) -> int:
+        """The highest legal number issued in ``series`` and ``year`` (0 if none), as this
+        transaction sees it: under the write lock, the next one is this plus one."""
+        ...
 
     def invoices(self, org: OrgId | None, period: Period | None) -> Sequence[Invoice]:
         """Issued invoices, by period then organisation."""

@@ -48,12 +48,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final, TypeVar
 
+import attrs
 from attrs import frozen
 from returns.result import Failure, Result
 
 from seatledger.adapters import result_codecs as codecs
 from seatledger.adapters.csv_import import parse_row
+from seatledger.adapters.documents.pdf import pdf_document
+from seatledger.adapters.documents.ubl import read_ubl, ubl_document
 from seatledger.adapters.notify import LogNotifier
+from seatledger.adapters.serialisation import evidence_csv
 from seatledger.domain import idempotency
 from seatledger.domain.admins import Admin
 from seatledger.domain.audit import AuditEntry
@@ -65,15 +69,18 @@ from seatledger.domain.errors import ImportRejected, InvalidContract, LedgerErro
 from seatledger.domain.idempotency import IdempotencyKey, ResultCodec
 from seatledger.domain.identifiers import OrgId
 from seatledger.domain.invoice import Invoice
+from seatledger.domain.legal_document import compare
 from seatledger.domain.notifications import Contact, Notifier
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.outbox import DeliveryStatus, OutboxEntry
+from seatledger.domain.parties import Seller
 from seatledger.domain.policies import (
     AnnualStart,
     LeaveAnnual,
     NegativeBalance,
     OverageDocument,
     PaidCoverage,
+    VatTreatment,
 )
 from seatledger.domain.ports import Clock, PinHasher, UnitOfWork
 from seatledger.domain.queries import RangeMode
@@ -91,10 +98,12 @@ from seatledger.domain.services import (
     admins,
     billing,
     contracts,
+    documents,
     imports,
     notify,
     operators,
     organisations,
+    parties,
     questions,
     seats,
     transfers,
@@ -106,6 +115,7 @@ from seatledger.domain.services.contracts import ContractStatus, ContractTerms
 from seatledger.domain.services.idempotency import run_once
 from seatledger.domain.services.imports import ImportRow, ImportSummary
 from seatledger.domain.services.notify import DeliveryReport, ReminderReport
+from seatledger.domain.services.parties import PartyChanges
 from seatledger.domain.services.questions import SeatsAnswer
 from seatledger.domain.services.rosters import NewOrganisations
 from seatledger.domain.services.seats import SeatHistory
@@ -406,23 +416,43 @@ class Ledger:
         timezone: str | None = None,
         timezone_from: Day | None = None,
         billing_relationship: bool | None = None,
+        legal_name: str | None = None,
+        vat_id: str | None = None,
+        address: str | None = None,
+        city: str | None = None,
+        postcode: str | None = None,
+        country: str | None = None,
+        peppol_id: str | None = None,
+        buyer_reference: str | None = None,
+        sepa_mandate: str | None = None,
         actor: str | None = None,
         idempotency_key: str | None = None,
     ) -> Organisation:
-        """Change an organisation's name, time zone or billing relationship (None: unchanged).
+        """Change an organisation's name, time zone, billing relationship or its details as a
+        buyer on invoice documents (None: unchanged; the VAT id is checked).
 
         A new ``timezone`` applies from ``timezone_from`` on (default: today),
         never from a day already begun (decision 0022).
         """
         who, since = self._who(actor), _maybe_day(timezone_from)
+        party = PartyChanges(
+            legal_name=legal_name, vat_id=vat_id, address=address, city=city,
+            postcode=postcode, country=country, peppol_id=peppol_id,
+        )  # fmt: skip
+        extra = {k: v for k, v in party.as_changes().items() if v is not None}
+        if buyer_reference is not None:
+            extra["buyer_reference"] = buyer_reference
+        if sepa_mandate is not None:
+            extra["sepa_mandate"] = sepa_mandate
         return self._write(
             idempotency_key,
             "org.set",
             {"org": org, "name": name, "timezone": timezone, "timezone_from": since,
-             "billing_relationship": billing_relationship, "actor": who},
+             "billing_relationship": billing_relationship, "actor": who, **extra},
             lambda s: organisations.set_organisation(
                 s, org, name=name, timezone=timezone, timezone_from=since,
-                billing_relationship=billing_relationship, actor=who,
+                billing_relationship=billing_relationship, party=party,
+                buyer_reference=buyer_reference, sepa_mandate=sepa_mandate, actor=who,
             ),
             codecs.ORGANISATION,
         )  # fmt: skip
@@ -991,6 +1021,7 @@ class Ledger:
         transfer_coverage: PaidCoverage | str | None = None,
         negative_balance: NegativeBalance | str | None = None,
         overage_invoice: OverageDocument | str | None = None,
+        vat_category: VatTreatment | str | None = None,
         remove: Iterable[str] = (),
         actor: str | None = None,
         idempotency_key: str | None = None,
@@ -1001,7 +1032,8 @@ class Ledger:
         ``annual_start`` (``pro-rata``, ``monthly``, ``next-year``),
         ``leave_annual`` (``wait``, ``credit``), ``transfer_coverage``
         (``carried``, ``credited``), ``negative_balance`` (``credit-note``,
-        ``carry``) and ``overage_invoice`` (``same``, ``separate``); ``remove``
+        ``carry``), ``overage_invoice`` (``same``, ``separate``) and
+        ``vat_category`` (``standard``, ``zero``, ``exempt``); ``remove``
         names terms to drop from this version on (``discount``, ``licence``,
         ``trial``).
         """
@@ -1023,6 +1055,7 @@ class Ledger:
             paid_coverage=_policy(PaidCoverage, transfer_coverage, "transfer_coverage"),
             negative_balance=_policy(NegativeBalance, negative_balance, "negative_balance"),
             overage_document=_policy(OverageDocument, overage_invoice, "overage_invoice"),
+            vat_treatment=_policy(VatTreatment, vat_category, "vat_category"),
             remove=_removed(remove),
         )
         catalog, who = self._backend.catalog(), self._who(actor)
@@ -1143,9 +1176,68 @@ class Ledger:
     def invoice(self, invoice: str) -> Invoice:
         return self._run(lambda s: billing.get_invoice(s, invoice))
 
-    def verify(self, invoice: str) -> Verification:
-        """Recompute an issued invoice from history as known at its cut; check its hash."""
-        return self._run(lambda s: billing.verify_invoice(s, invoice))
+    def verify(self, invoice: str, *, document: bytes | None = None) -> Verification:
+        """Recompute an issued invoice from history as known at its cut; check its hash.
+
+        With ``document`` (an exported UBL file's bytes), also check that it states the
+        stored invoice: number, issue date, totals, corrected invoices, evidence.
+        """
+        found = self._run(lambda s: billing.verify_invoice(s, invoice))
+        if document is None:
+            return found
+        view = self._run(lambda s: documents.document_view(s, invoice))
+        facts = _ok(read_ubl(document))
+        problems = compare(view, facts, evidence_csv(view.invoice.evidence.seats))
+        return attrs.evolve(found, problems=found.problems + tuple(problems))
+
+    def export_invoice(self, invoice: str, format: str = "pdf") -> bytes:
+        """An issued invoice or credit note as a document: ``pdf`` (with its proof annex) or
+        ``ubl`` (UBL 2.1, Peppol BIS Billing 3.0), as bytes."""
+        if format not in ("pdf", "ubl"):
+            raise ValueError(f"format must be 'pdf' or 'ubl', not {format!r}")
+        view = self._run(lambda s: documents.document_view(s, invoice))
+        csv_text = evidence_csv(view.invoice.evidence.seats)
+        if format == "ubl":
+            return _ok(ubl_document(view, csv_text))
+        return pdf_document(view, csv_text)
+
+    # --- the seller --------------------------------------------------------------------------
+    def set_seller(
+        self,
+        *,
+        legal_name: str | None = None,
+        vat_id: str | None = None,
+        address: str | None = None,
+        city: str | None = None,
+        postcode: str | None = None,
+        country: str | None = None,
+        peppol_id: str | None = None,
+        iban: str | None = None,
+        invoice_series: str | None = None,
+        payment_days: int | None = None,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Seller:
+        """Set the seller named on the documents issued from now on (as ``seller set``)."""
+        who = self._who(actor)
+        changes = PartyChanges(
+            legal_name=legal_name, vat_id=vat_id, address=address, city=city,
+            postcode=postcode, country=country, peppol_id=peppol_id,
+        )  # fmt: skip
+        return self._write(
+            idempotency_key,
+            "seller.set",
+            {"party": changes.as_changes(), "iban": iban, "invoice_series": invoice_series,
+             "payment_days": payment_days, "actor": who},
+            lambda s: parties.set_seller(
+                s, changes, iban=iban, invoice_series=invoice_series,
+                payment_days=payment_days, actor=who,
+            ),
+            codecs.SELLER,
+        )  # fmt: skip
+
+    def seller(self) -> Seller | None:
+        return self._plain(parties.get_seller)
 
     def explain(self, invoice: str) -> list[str]:
         """Each line of an invoice and where it comes from, in words a client would accept."""

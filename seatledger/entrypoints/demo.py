@@ -27,12 +27,15 @@ import random
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 from attrs import define, field, frozen
 from returns.result import Failure, Result
 
-from seatledger.adapters.serialisation import money
+from seatledger.adapters.documents.pdf import pdf_document
+from seatledger.adapters.documents.ubl import ubl_document
+from seatledger.adapters.serialisation import evidence_csv, money
 from seatledger.domain.catalog import Cadence, Catalog
 from seatledger.domain.contracts import PaymentMethod
 from seatledger.domain.dates import Period, iso_instant
@@ -48,8 +51,10 @@ from seatledger.domain.services import (
     admins,
     billing,
     contracts,
+    documents,
     imports,
     organisations,
+    parties,
     questions,
     seats,
     transfers,
@@ -58,6 +63,7 @@ from seatledger.domain.services.billing import Outcome, RunReport
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.contracts import ContractTerms
 from seatledger.domain.services.imports import ImportRow
+from seatledger.domain.services.parties import PartyChanges
 from seatledger.domain.services.questions import SeatsAnswer
 from seatledger.domain.transfers import TransferRequest
 from seatledger.entrypoints.bootstrap import (
@@ -195,6 +201,8 @@ class Demo:
     snapshot: SeatsAnswer | None = None
     dispute: SeatsAnswer | None = None
     corrected_seat: SeatId | None = None
+    # Where the exported documents go (None: not written).
+    documents: Path | None = None
 
     @property
     def services(self) -> Services:
@@ -418,10 +426,61 @@ def _contract(demo: Demo, org: OrgId, terms: ContractTerms) -> None:
     must(contracts.set_contract(demo.services, demo.catalog, org, terms, actor=ACTOR))
 
 
+# The vendor, Belgian, and each client's details as a buyer (legal name, VAT id, address,
+# Peppol id): Nordwind is Dutch with a VAT id, so its invoices are reverse charged.
+SELLER = PartyChanges(
+    legal_name="Leerlijn Seats BV", vat_id="BE0123456749", address="Korenmarkt 12",
+    city="Gent", postcode="9000", country="BE", peppol_id="0208:0123456749",
+)  # fmt: skip
+SELLER_IBAN = "BE32123456789002"
+BUYERS: dict[OrgId, tuple[PartyChanges, str | None]] = {
+    XTRA: (PartyChanges("Xtra Lease Inc.", None, "200 Lake Street", "Chicago", "60601", "US",
+                        "0088:0876543000018"), "PO-2025-0042"),
+    NORDWIND: (PartyChanges("Stichting Nordwind Zorg", "NL000099998B57", "Dorpsstraat 3",
+                            "Utrecht", "3511 AA", "NL", "9944:NL000099998B57"), None),
+    KAURI: (PartyChanges("Kauri Health Ltd", None, "12 Queen Street", "Auckland", "1010", "NZ",
+                         "0088:0491234000018"), None),
+    LAKESHORE: (PartyChanges("Lakeshore Clinics LLC", None, "9 Shore Drive", "Evanston",
+                             "60201", "US", "0088:0456789000012"), None),
+    SAKURA: (PartyChanges("Sakura Care K.K.", None, "1-1 Marunouchi", "Tokyo", "100-0005",
+                          "JP", "0088:0701234000018"), None),
+    FJORD: (PartyChanges("Fjord Terapi AS", None, "Bryggen 4", "Bergen", "5003", "NO",
+                         "0088:0942900000028"), None),
+}  # fmt: skip
+
+
+def _buyer(demo: Demo, org: OrgId, party: PartyChanges, reference: str | None = None) -> None:
+    must(
+        organisations.set_organisation(
+            demo.services, org, party=party, buyer_reference=reference, actor=ACTOR
+        )
+    )
+
+
 def sign_the_contracts(demo: Demo) -> None:
     """Every organisation signs a contract; a new one, Fjord, starts a trial."""
+    demo.report.heading(f"{demo.day}: the seller, and the clients' details for their invoices")
+    must(
+        parties.set_seller(
+            demo.services, SELLER, iban=SELLER_IBAN, invoice_series="LS", actor=ACTOR
+        )
+    )
+    demo.report.line(
+        f'  seatledger seller set --name "{SELLER.legal_name}" --vat-id {SELLER.vat_id} '
+        f"--country BE --iban {SELLER_IBAN} --peppol-id {SELLER.peppol_id} --invoice-series LS"
+    )
     demo.report.heading(f"{demo.day}: contracts (the shipped catalog, prices excluding 21% VAT)")
     must(organisations.add_organisation(demo.services, FJORD, "Fjord Terapi", "Europe/Oslo", "EUR"))
+    for org, (party, reference) in BUYERS.items():
+        _buyer(demo, org, party, reference)
+    # Nordwind will pay by SEPA direct debit (from October): its mandate is on file.
+    must(organisations.set_organisation(
+        demo.services, NORDWIND, sepa_mandate="NW-SEPA-2025-01", actor=ACTOR))  # fmt: skip
+    demo.report.line(
+        '  seatledger org set nordwind --legal-name "Stichting Nordwind Zorg" --vat-id '
+        "NL000099998B57 --country NL --peppol-id 9944:NL000099998B57 …: a Dutch client with a "
+        "VAT id, so its invoices are reverse charged (VAT category AE, 0 %)"
+    )
     for n in range(3):
         sid = demo.new_seat_id(FJORD)
         holder = f"{FIRST_NAMES[n]} {demo.story_rng.choice(LAST_NAMES)}"
@@ -812,6 +871,12 @@ def open_two_more_clinics(demo: Demo) -> None:
             demo.seats[sid] = SeatState(org, demo.day)
             demo.pinned.add(sid)
     _contract(demo, OAKRIDGE, ContractTerms(plan="standard", cadence=Cadence.MONTHLY))
+    _buyer(demo, OAKRIDGE, PartyChanges(
+        "Oakridge Therapy BV", "BE0412345614", "Eikenlaan 5", "Leuven", "3000", "BE",
+        "0208:0412345614"))  # fmt: skip
+    _buyer(demo, BIRCH, PartyChanges(
+        "Birch Praktijk BV", "BE0523456738", "Berkenstraat 8", "Antwerpen", "2000", "BE",
+        "0208:0523456738"))  # fmt: skip
     demo.report.line("  seatledger contract set oakridge --plan standard --cadence monthly")
     demo.report.line("  (birch has 4 seats and no contract: no active subscription yet)")
 
@@ -889,6 +954,65 @@ def show_money_over_time(demo: Demo) -> None:
         demo.report.line(f"    total {money(invoice.total, invoice.currency)} EUR")
 
 
+# A small Belgian clinic that closed in October, reported in November: a credit note.
+FLEURIE = OrgId("fleurie")
+
+
+def open_fleurie(demo: Demo) -> None:
+    """Clinique Fleurie: two seats, monthly, counted on the 1st."""
+    must(organisations.add_organisation(
+        demo.services, FLEURIE, "Clinique Fleurie", "Europe/Brussels", "EUR"))  # fmt: skip
+    _buyer(demo, FLEURIE, PartyChanges(
+        "Clinique Fleurie SRL", "BE0634567862", "Rue des Fleurs 7", "Namur", "5000", "BE",
+        "0208:0634567862"), "BC-77")  # fmt: skip
+    for holder in ("Anaïs Dubois", "Zoë Lemaître"):
+        sid = demo.new_seat_id(FLEURIE)
+        done(seats.activate(demo.services, sid, FLEURIE, actor=ACTOR, holder=holder))
+        demo.seats[sid] = SeatState(FLEURIE, demo.day)
+        demo.pinned.add(sid)
+    _contract(demo, FLEURIE, ContractTerms(
+        plan="standard", cadence=Cadence.MONTHLY, reference="month-start"))  # fmt: skip
+
+
+def close_fleurie_late(demo: Demo) -> None:
+    """Both seats ended on 15 October, reported in November: November was billed for nothing."""
+    demo.report.heading(f"{demo.day}: Clinique Fleurie closed in October, reported in November")
+    for sid in [sid for sid, state in demo.seats.items() if state.org == FLEURIE]:
+        _close(demo, sid, date(2025, 10, 15), "the clinic closed; reported late", complete=False)
+    demo.report.line(
+        "  seatledger seat deactivate … --on 2025-10-15 --reason …: December counts no seat, and "
+        "November's invoice is credited, so December's document is a credit note"
+    )
+
+
+def export_documents(demo: Demo) -> None:
+    """One invoice and one credit note, as PDF and as Peppol UBL."""
+    demo.report.heading(f"{demo.day}: invoice documents (seatledger invoice export)")
+    folder = demo.documents
+    if folder is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    for invoice_id in (f"INV-2025-11-{NORDWIND}", f"CN-2025-12-{FLEURIE}"):
+        view = must(documents.document_view(demo.services, invoice_id))
+        csv_text = evidence_csv(view.invoice.evidence.seats)
+        written = []
+        for format_, data in (
+            ("pdf", pdf_document(view, csv_text)),
+            ("ubl", must(ubl_document(view, csv_text))),
+        ):
+            path = folder / f"{invoice_id}.{'xml' if format_ == 'ubl' else 'pdf'}"
+            path.write_bytes(data)
+            written.append(str(path))
+        demo.report.line(
+            f"  {view.kind_name.lower()} {view.number} ({invoice_id}, total "
+            f"{money(view.total, view.currency)} EUR): {' and '.join(written)}"
+        )
+    demo.report.line(
+        "  the UBL files are Peppol BIS Billing 3.0 documents (check them with the official "
+        "rules: validate-peppol FILE.xml); the PDFs end with the proof annex"
+    )
+
+
 @frozen
 class Step:
     """A named step of the demo's script, run on its day after that day's churn."""
@@ -926,6 +1050,8 @@ STEPS: tuple[Step, ...] = (
     *(Step("run billing", day, run_billing) for day in _billing_days()),
     Step("show a full run", date(2025, 10, 2), show_a_full_run),
     Step("open two more clinics", CONTRACTS_DAY, open_two_more_clinics),
+    Step("open a clinic that will close", CONTRACTS_DAY, open_fleurie),
+    Step("close it, reported late", date(2025, 11, 20), close_fleurie_late),
     Step("add the cadence admins", ADMINS_DAY, add_the_cadence_admins),
     Step("switch to annual", PLAN_CHANGE_DAY, switch_oakridge_to_annual),
     Step("take over across cadences", date(2025, 10, 10), take_over_across_cadences),
@@ -935,6 +1061,7 @@ STEPS: tuple[Step, ...] = (
     Step("show what is known when", LAST_DAY, show_what_is_known_when),
     Step("show the invoices", LAST_DAY, show_the_invoices),
     Step("count on reference dates", LAST_DAY, count_on_reference_dates),
+    Step("export documents", LAST_DAY, export_documents),
 )
 
 
@@ -945,6 +1072,7 @@ def run_demo(
     *,
     catalog: Catalog | None = None,
     pins: PinHasher | None = None,
+    documents_in: Path | None = None,
 ) -> Demo:
     """Play the script from FIRST_DAY to LAST_DAY on ``services`` (an empty ledger).
 
@@ -956,6 +1084,7 @@ def run_demo(
         report=report,
         catalog=catalog if catalog is not None else must(catalog_for(Settings())),
         pins=pins if pins is not None else pin_hasher(),
+        documents=documents_in,
     )
     by_day: dict[date, list[Step]] = {}
     for step in steps:

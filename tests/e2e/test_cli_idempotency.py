@@ -80,6 +80,12 @@ WRITES: dict[str, tuple[list[str], list[str]]] = {
         ["org", "set", "north", "--name", "North BV"],
         ["org", "set", "north", "--name", "North NV"],
     ),
+    "seller set": (
+        ["seller", "set", "--name", "Leerlijn BV", "--vat-id", "BE0123456749", "--address", "K 1",
+         "--city", "Gent", "--postcode", "9000", "--country", "BE"],
+        ["seller", "set", "--name", "Leerlijn NV", "--vat-id", "BE0123456749", "--address", "K 1",
+         "--city", "Gent", "--postcode", "9000", "--country", "BE"],
+    ),
 }  # fmt: skip
 
 
@@ -216,5 +222,6 @@ def test_exactly_the_writes_take_a_key_and_the_help_says_so(cli: Cli) -> None:
         "seat retract", "seat import", "transfer request", "transfer approve", "transfer reject",
         "transfer withdraw", "transfer expire", "takeover", "usage record", "roster import",
         "org set", "seat addon add", "seat addon remove", "usage correct", "usage retract",
+        "seller set",
     }  # fmt: skip
     assert "--idempotency-key KEY" in cli.ok("--help")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from cli_driver import Cli, run_process
+from peppol_validator import validate
 
 ANSI = re.compile(r"\x1b\[")
 COMMANDS = [
@@ -71,6 +72,10 @@ COMMANDS = [
     ["invoice", "explain"],
     ["invoice", "verify"],
     ["invoice", "evidence"],
+    ["invoice", "export"],
+    ["seller"],
+    ["seller", "set"],
+    ["seller", "show"],
     ["notify"],
     ["notify", "deliver"],
     ["notify", "list"],
@@ -182,7 +187,7 @@ def test_the_demo_tells_the_xtra_lease_dispute_in_a_few_seconds(tmp_path: Path):
     # One seat fewer above the licence is one overage seat fewer; the licence fee stays.
     assert "no longer counted: xtra-0079: -12.50" in out
     assert "Standard licence, 400 seats, month 2025-09: 400 x 39.00 = 15600.00 EUR" in out
-    assert "all 28 invoices verified" in out
+    assert "all 34 invoices verified" in out
     assert "FORECAST" in out
     for pin in ("582046", "730915", "264871", "915302", "407718"):
         assert pin not in out
@@ -194,6 +199,12 @@ def test_the_demo_tells_the_xtra_lease_dispute_in_a_few_seconds(tmp_path: Path):
     assert "every check passed" in checked.out
     shown = run_process([*db, "--json", "invoice", "show", "INV-2025-09-xtra"], {}, cwd=tmp_path)
     assert '"total": "19555.42"' in shown.out
+    # It ends by exporting an invoice and a credit note, as PDF and as Peppol UBL.
+    assert "invoice documents (seatledger invoice export)" in out
+    written = re.findall(r"(/\S+\.(?:pdf|xml))", out)
+    assert len(written) == 4
+    assert all(Path(p).read_bytes()[:5] in (b"%PDF-", b"<?xml") for p in written)
+    validate([Path(p) for p in written if p.endswith(".xml")])
     again = run_process(["--db", str(tmp_path / "demo.db"), "demo"], {}, cwd=tmp_path)
     assert again.code == 2
     assert "needs an empty database" in again.err

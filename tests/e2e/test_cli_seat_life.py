@@ -44,6 +44,20 @@ def test_xtra_lease_is_added_listed_and_shown_in_json(cli: Cli):
         "currency": "USD",
         "billing_relationship": True,
         "timezone_changes": [],
+        # Its details as a buyer on invoice documents, none set yet.
+        **dict.fromkeys(
+            (
+                "legal_name",
+                "vat_id",
+                "address",
+                "city",
+                "postcode",
+                "country",
+                "peppol_id",
+                "buyer_reference",
+                "sepa_mandate",
+            ),
+        ),
     }
     cli.ok(
         "org",

@@ -55,6 +55,9 @@ def assert_one_invoice_per_org(db_url: str, outcomes: list[dict[str, str]]) -> N
     others = {o["outcome"] for o in outcomes if o["outcome"] != "issued"}
     assert others <= {"already issued"}, outcomes
     assert snapshot(db_url).invoice_ids == tuple(f"INV-2025-09-{o}" for o in ORGS)
+    # Each issued invoice took its own legal number, with none skipped (decision 0025).
+    numbers = sorted(i["number"] for i in Cli(db_url).json("invoice", "list")["invoices"])
+    assert numbers == [f"2025-{n:06d}" for n in range(1, len(ORGS) + 1)]
 
 
 def test_two_billing_runs_in_threads_issue_one_invoice_per_org(db_url: str, tmp_path: Path):

@@ -239,6 +239,12 @@ def test_a_killed_keyed_import_stores_its_key_with_it_and_a_retry_completes_it_o
     print(f"keyed import: {seen} after {RUNS} kills")
 
 
+def legal_numbers(db: Path) -> list[int]:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        rows = conn.execute("SELECT number_seq FROM invoices ORDER BY number_seq").fetchall()
+    return [r[0] for r in rows]
+
+
 def test_a_killed_billing_run_leaves_whole_invoices_and_can_be_run_again(
     templates: dict[str, Path], tmp_path: Path
 ):
@@ -257,6 +263,8 @@ def test_a_killed_billing_run_leaves_whole_invoices_and_can_be_run_again(
         shot = snapshot(db)
         assert set(shot.invoice_ids) <= set(expected)
         assert shot.evidence_rows == 3 * shot.invoices
+        # The legal numbers of what a killed run kept: 1..n, no gap (decision 0025).
+        assert legal_numbers(db) == list(range(1, shot.invoices + 1))
         if code == 0:
             assert shot.invoice_ids == tuple(sorted(expected))
         partial += 0 < shot.invoices < BILLED_ORGS
@@ -264,6 +272,7 @@ def test_a_killed_billing_run_leaves_whole_invoices_and_can_be_run_again(
         again = Cli(db).json("bill", "run", "--period", "2025-09", today="2025-10-01")
         assert {o["outcome"] for o in again["outcomes"]} <= {"issued", "already issued"}
         assert snapshot(db).invoice_ids == tuple(sorted(expected))
+        assert legal_numbers(db) == list(range(1, BILLED_ORGS + 1))
         db.unlink()
     # How many kills landed mid-run depends on timing, so it is reported, not asserted.
     print(f"billing: {partial} of {RUNS} kills left a partly billed period")

@@ -112,6 +112,15 @@ def test_an_organisation_is_keyed_by_org_not_by_the_domains_id():
         "currency": "USD",
         "billing_relationship": True,
         "timezone_changes": [],
+        "legal_name": None,
+        "vat_id": None,
+        "address": None,
+        "city": None,
+        "postcode": None,
+        "country": None,
+        "peppol_id": None,
+        "buyer_reference": None,
+        "sepa_mandate": None,
     }
 
 

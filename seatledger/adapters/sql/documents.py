@@ -33,11 +33,13 @@ from cattrs import Converter
 from seatledger.adapters.sql.tables import decimal_text, from_micros, to_micros
 from seatledger.domain.dates import Period
 from seatledger.domain.invoice import AdjustmentBasis, ChargeBasis, InvoiceLine, PriceSheet
+from seatledger.domain.numbering import DocumentIssue
 from seatledger.domain.usage import UsageRecord
 
 # 2: invoices issued under billed coverage carry the coverage rules' decisions (``basis``).
-FORMAT = 2
-FORMATS = (1, 2)
+# 3: issued documents carry their legal number, dates and frozen parties (``issue``).
+FORMAT = 3
+FORMATS = (1, 2, 3)
 
 
 @frozen
@@ -53,6 +55,7 @@ class InvoiceDocument:
     usage: tuple[UsageRecord, ...]
     adjustments: tuple[AdjustmentBasis, ...]
     basis: ChargeBasis | None = None
+    issue: DocumentIssue | None = None
 
 
 def _structure_decimal(value: Any, _: Any) -> Decimal:

@@ -74,6 +74,7 @@ from seatledger.adapters.sql.tables import (
     invoices,
     ledger_head,
     operators,
+    organisation_parties,
     organisation_zones,
     organisations,
     outbox,
@@ -81,6 +82,9 @@ from seatledger.adapters.sql.tables import (
     to_micros,
     usage_records,
     usage_supersessions,
+)
+from seatledger.adapters.sql.tables import (
+    seller as seller_table,
 )
 from seatledger.domain import queries
 from seatledger.domain.admins import Admin
@@ -102,6 +106,7 @@ from seatledger.domain.invoice import (
 from seatledger.domain.notifications import Channel, Contact, Message, MessageKind, thaw
 from seatledger.domain.organisation import Organisation, ZoneChange
 from seatledger.domain.outbox import DeliveryStatus, OutboxEntry
+from seatledger.domain.parties import BuyerDetails, PartyDetails, Seller
 from seatledger.domain.policies import ContractPolicies
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.queries import RangeMode, SeatRow
@@ -463,7 +468,9 @@ def span_of(m: RowMapping) -> BillingSpan:
     )
 
 
-def organisation_of(m: RowMapping, zones: Sequence[ZoneChange] = ()) -> Organisation:
+def organisation_of(
+    m: RowMapping, zones: Sequence[ZoneChange] = (), details: BuyerDetails | None = None
+) -> Organisation:
     return Organisation(
         id=OrgId(m["id"]),
         name=m["name"],
@@ -471,6 +478,29 @@ def organisation_of(m: RowMapping, zones: Sequence[ZoneChange] = ()) -> Organisa
         currency=m["currency"],
         billing_relationship=bool(m["billing_relationship"]),
         zone_changes=tuple(zones),
+        details=details or BuyerDetails(),
+    )
+
+
+_PARTY_FIELDS = ("legal_name", "vat_id", "address", "city", "postcode", "country", "peppol_id")
+
+
+def party_of(m: RowMapping) -> PartyDetails:
+    return PartyDetails(**{field: m[field] for field in _PARTY_FIELDS})
+
+
+def buyer_details_of(m: RowMapping) -> BuyerDetails:
+    return BuyerDetails(
+        party=party_of(m), buyer_reference=m["buyer_reference"], sepa_mandate=m["sepa_mandate"]
+    )
+
+
+def seller_of(m: RowMapping) -> Seller:
+    return Seller(
+        party=party_of(m),
+        iban=m["iban"],
+        invoice_series=m["invoice_series"],
+        payment_days=m["payment_days"],
     )
 
 
@@ -701,7 +731,9 @@ def invoice_row(invoice: Invoice) -> dict[str, Any]:
         usage=evidence.usage,
         adjustments=evidence.adjustments,
         basis=evidence.basis,
+        issue=invoice.issue,
     )
+    issue = invoice.issue
     return {
         "id": invoice.id,
         "org_id": invoice.org,
@@ -718,6 +750,11 @@ def invoice_row(invoice: Invoice) -> dict[str, Any]:
         "as_known_at": evidence.as_known_at,
         "issued_at": invoice.issued_at,
         "document": document_text(document),
+        "number_series": issue.number.series if issue else None,
+        "number_year": issue.number.year if issue else None,
+        "number_seq": issue.number.seq if issue else None,
+        "issue_date": issue.issue_date if issue else None,
+        "due_date": issue.due_date if issue else None,
     }
 
 
@@ -800,6 +837,7 @@ def invoice_of(m: RowMapping, seats: Sequence[SeatRow]) -> Invoice:
         evidence=evidence,
         evidence_hash=m["evidence_hash"],
         issued_at=m["issued_at"],
+        issue=document.issue,
     )
 
 
@@ -956,7 +994,14 @@ class SqlLedger:
             .where(organisation_zones.c.org_id == org)
             .order_by(organisation_zones.c.from_on)
         )
-        return organisation_of(row._mapping, [zone_change_of(z._mapping) for z in zones])
+        party = self.conn.execute(
+            select(organisation_parties).where(organisation_parties.c.org_id == org)
+        ).first()
+        return organisation_of(
+            row._mapping,
+            [zone_change_of(z._mapping) for z in zones],
+            buyer_details_of(party._mapping) if party is not None else None,
+        )
 
     def list_organisations(self) -> Sequence[Organisation]:
         rows = self.conn.execute(select(organisations)).all()
@@ -965,8 +1010,13 @@ class SqlLedger:
             select(organisation_zones).order_by(organisation_zones.c.from_on)
         ):
             zones[z.org_id].append(zone_change_of(z._mapping))
+        parties = {
+            p.org_id: buyer_details_of(p._mapping)
+            for p in self.conn.execute(select(organisation_parties))
+        }
         return sorted(
-            (organisation_of(r._mapping, zones.get(r.id, ())) for r in rows), key=lambda o: o.id
+            (organisation_of(r._mapping, zones.get(r.id, ()), parties.get(r.id)) for r in rows),
+            key=lambda o: o.id,
         )
 
     def save_organisation(self, org: Organisation, recorded_at: datetime) -> None:
@@ -975,6 +1025,41 @@ class SqlLedger:
             .where(organisations.c.id == org.id)
             .values(name=org.name, billing_relationship=org.billing_relationship)
         )
+        self._move_recorded_at(recorded_at)
+
+    def save_buyer_details(self, org: OrgId, details: BuyerDetails, recorded_at: datetime) -> None:
+        values = {
+            **{field: getattr(details.party, field) for field in _PARTY_FIELDS},
+            "buyer_reference": details.buyer_reference,
+            "sepa_mandate": details.sepa_mandate,
+            "recorded_at": recorded_at,
+        }
+        changed = self.conn.execute(
+            update(organisation_parties)
+            .where(organisation_parties.c.org_id == org)
+            .values(**values)
+        )
+        if changed.rowcount == 0:
+            self.conn.execute(insert(organisation_parties).values(org_id=org, **values))
+        self._move_recorded_at(recorded_at)
+
+    def seller(self) -> Seller | None:
+        row = self.conn.execute(select(seller_table).where(seller_table.c.id == 1)).first()
+        return seller_of(row._mapping) if row is not None else None
+
+    def save_seller(self, seller: Seller, recorded_at: datetime) -> None:
+        values = {
+            **{field: getattr(seller.party, field) for field in _PARTY_FIELDS},
+            "iban": seller.iban,
+            "invoice_series": seller.invoice_series,
+            "payment_days": seller.payment_days,
+            "recorded_at": recorded_at,
+        }
+        changed = self.conn.execute(
+            update(seller_table).where(seller_table.c.id == 1).values(**values)
+        )
+        if changed.rowcount == 0:
+            self.conn.execute(insert(seller_table).values(id=1, **values))
         self._move_recorded_at(recorded_at)
 
     def add_zone_change(self, org: OrgId, change: ZoneChange, recorded_at: datetime) -> None:
@@ -1514,6 +1599,15 @@ class SqlLedger:
             return None
         found = self._invoices(invoices.c.id == invoice)
         return found[0] if found else None
+
+    def last_document_number(self, series: str, year: int) -> int:
+        # An index seek on the unique (series, year, seq) index, inside the write transaction.
+        found = self.conn.execute(
+            select(func.max(invoices.c.number_seq)).where(
+                invoices.c.number_series == series, invoices.c.number_year == year
+            )
+        ).scalar()
+        return int(found or 0)
 
     def invoices(self, org: OrgId | None, period: Period | None) -> Sequence[Invoice]:
         where: list[ColumnElement[bool]] = []

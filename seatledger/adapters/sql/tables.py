@@ -311,8 +311,60 @@ invoices = Table(
     Column("as_known_at", UtcMicroseconds(), nullable=True),
     Column("issued_at", UtcMicroseconds(), nullable=True),
     Column("document", Text, nullable=False),
+    # The legal number (migration 0011, decision 0025): gapless per series and year. Null on
+    # invoices issued before numbering.
+    Column("number_series", String(ID), nullable=True),
+    Column("number_year", Integer, nullable=True),
+    Column("number_seq", Integer, nullable=True),
+    Column("issue_date", Date, nullable=True),
+    Column("due_date", Date, nullable=True),
     UniqueConstraint("org_id", "period", "kind"),
     Index("ix_invoices_period", "period"),
+    # A unique index, not a constraint: SQLite adds it without rebuilding the table (and so
+    # without dropping its append-only triggers).
+    Index(
+        "ux_invoices_number_series_number_year_number_seq",
+        "number_series",
+        "number_year",
+        "number_seq",
+        unique=True,
+    ),
+)
+
+# The seller (one row, ``seller set``) and each organisation's details as a buyer
+# (``org set``), migration 0011. Current settings: the audit trail keeps earlier values, and
+# every issued document keeps the parties as they were.
+seller = Table(
+    "seller",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("legal_name", String(TEXT), nullable=False),
+    Column("vat_id", String(ID), nullable=True),
+    Column("address", String(TEXT), nullable=True),
+    Column("city", String(TEXT), nullable=True),
+    Column("postcode", String(ID), nullable=True),
+    Column("country", String(2), nullable=True),
+    Column("peppol_id", String(TEXT), nullable=True),
+    Column("iban", String(ID), nullable=True),
+    Column("invoice_series", String(ID), nullable=False),
+    Column("payment_days", Integer, nullable=False),
+    Column("recorded_at", UtcMicroseconds(), nullable=False),
+)
+
+organisation_parties = Table(
+    "organisation_parties",
+    metadata,
+    Column("org_id", String(ID), ForeignKey("organisations.id"), primary_key=True),
+    Column("legal_name", String(TEXT), nullable=True),
+    Column("vat_id", String(ID), nullable=True),
+    Column("address", String(TEXT), nullable=True),
+    Column("city", String(TEXT), nullable=True),
+    Column("postcode", String(ID), nullable=True),
+    Column("country", String(2), nullable=True),
+    Column("peppol_id", String(TEXT), nullable=True),
+    Column("buyer_reference", String(TEXT), nullable=True),
+    Column("sepa_mandate", String(TEXT), nullable=True),
+    Column("recorded_at", UtcMicroseconds(), nullable=False),
 )
 
 invoice_evidence_seats = Table(

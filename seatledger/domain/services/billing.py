@@ -20,7 +20,7 @@ import attrs
 from attrs import frozen
 from returns.result import Failure, Result, Success
 
-from seatledger.domain import notifications
+from seatledger.domain import notifications, numbering
 from seatledger.domain.authorisation import Action
 from seatledger.domain.catalog import Cadence, Catalog
 from seatledger.domain.charges import ALL, NO_OVERAGE, OVERAGE_ONLY, CoverageRules, term_words
@@ -68,7 +68,15 @@ from seatledger.domain.invoice import (
     summary_of,
 )
 from seatledger.domain.money import ZERO
+from seatledger.domain.numbering import (
+    DocumentIssue,
+    DocumentNumber,
+    VatCategory,
+    series_for,
+    vat_category,
+)
 from seatledger.domain.organisation import Organisation
+from seatledger.domain.parties import Seller
 from seatledger.domain.policies import NegativeBalance, OverageDocument
 from seatledger.domain.ports import LedgerHead, Store
 from seatledger.domain.pricing import (
@@ -631,6 +639,8 @@ def bill_organisation(
             return Failure(recorded.failure())
         issued_at = recorded.unwrap()
     issued = [i for i in summaries if i.period != period or i.kind not in KINDS]
+    seller = store.seller()
+    category = vat_category(seller, organisation.details, contract.policies.vat_treatment)
     discount = catalog.discounts.get(contract.discount_code or "")
     service = plan_of_period.service or plan_of_period.annual
     separate = terms.policies.overage_document is OverageDocument.SEPARATE
@@ -639,9 +649,11 @@ def bill_organisation(
         _discount_applies(contract, catalog, issued, due),
         usage_plan=usage_plan,
         cadence=service.cadence if service is not None else Cadence.MONTHLY,
-        vat_percent=contract.vat_percent,
+        vat_percent=contract.vat_percent if category is VatCategory.STANDARD else ZERO,
         coverage=True,
     )  # fmt: skip
+    if category is not VatCategory.STANDARD:
+        sheet = attrs.evolve(sheet, vat_category=category.value)
     known_at = store.head().last_recorded_at
     # Everything below is asked "as known at" the cut, so the evidence is exactly that.
     counted = coverage_of(
@@ -684,13 +696,47 @@ def bill_organisation(
     if dry_run:
         note = "forecast" if closed else f"forecast: counted on {due.isoformat()}"
         return Success(OrgOutcome(org, Outcome.FORECAST, documents[0], note, documents[1:]))
-    for document in documents:
+    stored: list[Invoice] = []
+    for draft in documents:
+        # One at a time: the next document's number follows this one's.
+        document = _issue(store, draft, organisation, seller, today, contract.payment_method.value)
         store.add_invoice(document)
+        stored.append(document)
         assert document.issued_at is not None
         store.enqueue(
             notifications.invoice_messages(document, document.issued_at), document.issued_at
         )
-    return Success(OrgOutcome(org, Outcome.ISSUED, documents[0], "", documents[1:]))
+    return Success(OrgOutcome(org, Outcome.ISSUED, stored[0], "", tuple(stored[1:])))
+
+
+def _issue(
+    store: Store,
+    document: Invoice,
+    organisation: Organisation,
+    seller: Seller | None,
+    day: date,
+    payment_method: str | None,
+) -> Invoice:
+    """``document`` as issued on ``day``: the next legal number of its series and year, its
+    due date, the parties as they are now; hashed with them.
+
+    Called inside the issuing transaction, under the store's write lock: the
+    number read here and the invoice stored with it commit or roll back
+    together, so the series has no gap and no number twice (decision 0025).
+    """
+    series = series_for(seller, document.kind == CREDIT_NOTE)
+    number = DocumentNumber(series, day.year, store.last_document_number(series, day.year) + 1)
+    issue = DocumentIssue(
+        number=number,
+        issue_date=day,
+        due_date=numbering.due_date(day, seller),
+        seller=seller,
+        buyer_name=organisation.name,
+        buyer=organisation.details,
+        payment_method=payment_method,
+    )
+    issued = attrs.evolve(document, issue=issue)
+    return attrs.evolve(issued, evidence_hash=evidence_hash(issued))
 
 
 def _annual_prices(

@@ -37,6 +37,7 @@ from seatledger.domain.policies import (
     NegativeBalance,
     OverageDocument,
     PaidCoverage,
+    VatTreatment,
 )
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.recording import assign_recorded_at
@@ -77,6 +78,7 @@ class ContractTerms:
     paid_coverage: PaidCoverage | None = attrs.field(default=None, metadata=ADDED)
     negative_balance: NegativeBalance | None = attrs.field(default=None, metadata=ADDED)
     overage_document: OverageDocument | None = attrs.field(default=None, metadata=ADDED)
+    vat_treatment: VatTreatment | None = attrs.field(default=None, metadata=ADDED)
     # Terms to remove from this version on: "discount", "licence", "trial".
     remove: frozenset[str] = attrs.field(default=frozenset(), metadata=ADDED)
 
@@ -95,7 +97,7 @@ class ContractTerms:
     def _policies(self) -> tuple[object, ...]:
         return (
             self.annual_start, self.leave_annual, self.paid_coverage, self.negative_balance,
-            self.overage_document,
+            self.overage_document, self.vat_treatment,
         )  # fmt: skip
 
     def policies_on(self, current: ContractPolicies) -> ContractPolicies:
@@ -106,12 +108,14 @@ class ContractTerms:
             paid_coverage=self.paid_coverage or current.paid_coverage,
             negative_balance=self.negative_balance or current.negative_balance,
             overage_document=self.overage_document or current.overage_document,
+            vat_treatment=self.vat_treatment or current.vat_treatment,
         )
 
 
 REMOVABLE = ("discount", "licence", "trial")
 _POLICY_FIELDS = (
     "annual_start", "leave_annual", "paid_coverage", "negative_balance", "overage_document",
+    "vat_treatment",
 )  # fmt: skip
 
 

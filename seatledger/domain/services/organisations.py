@@ -23,6 +23,7 @@ from seatledger.domain.ports import LedgerRepository
 from seatledger.domain.recording import assign_recorded_at
 from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, record, standing
 from seatledger.domain.services.context import Services
+from seatledger.domain.services.parties import PartyChanges, buyer_details_changed
 
 
 def add_organisation(
@@ -69,9 +70,16 @@ def set_organisation(
     timezone: str | None = None,
     timezone_from: date | None = None,
     billing_relationship: bool | None = None,
+    party: PartyChanges | None = None,
+    buyer_reference: str | None = None,
+    sepa_mandate: str | None = None,
     actor: str = SYSTEM_ACTOR,
 ) -> Result[Organisation, LedgerError]:
-    """Change an organisation's name, billing relationship or time zone (None: unchanged).
+    """Change an organisation's name, billing relationship, time zone or buyer details
+    (legal name, VAT id, address, Peppol id, buyer reference; None: unchanged).
+
+    Buyer details are checked as they are set (the VAT id by its country's
+    rule); documents issued before keep the details they froze.
 
     A new time zone applies from ``timezone_from`` on (default: today in the
     zone in force), never from a day already begun: past days were lived,
@@ -112,6 +120,11 @@ def set_organisation(
                 f"{words[old.billing_relationship]} -> {words[billing_relationship]} "
                 "a billing relationship"
             )
+        details = buyer_details_changed(old, party or PartyChanges(), buyer_reference, sepa_mandate)
+        if isinstance(details, Failure):
+            return Failure(details.failure())
+        new_details, details_changed = details.unwrap()
+        changes += details_changed
         zone_change: ZoneChange | None = None
         if timezone is not None:
             since = timezone_from or today
@@ -129,8 +142,11 @@ def set_organisation(
         if isinstance(recorded, Failure):
             return Failure(recorded.failure())
         at = recorded.unwrap()
-        if new != old or zone_change is None:
+        if new != old or (zone_change is None and not details_changed):
             ledger.save_organisation(new, at)
+        if details_changed:
+            ledger.save_buyer_details(old.id, new_details, at)
+            new = attrs.evolve(new, details=new_details)
         if zone_change is not None:
             zone_change = attrs.evolve(zone_change, recorded_at=at)
             ledger.add_zone_change(old.id, zone_change, at)

@@ -24,6 +24,7 @@ from seatledger.domain.policies import (
     NegativeBalance,
     OverageDocument,
     PaidCoverage,
+    VatTreatment,
 )
 from seatledger.domain.services import contracts, organisations
 from seatledger.domain.services.contracts import REMOVABLE, ContractTerms
@@ -92,6 +93,7 @@ def terms_from_options(
     negative_balance: str | None = None,
     overage_invoice: str | None = None,
     remove: tuple[str, ...] = (),
+    vat_category: str | None = None,
 ) -> ContractTerms:
     """The options of 'contract set' as ``ContractTerms``; a bad value refuses (exit 1)."""
     starts = _choice(annual_start, "annual start", tuple(p.value for p in AnnualStart))
@@ -101,6 +103,7 @@ def terms_from_options(
         negative_balance, "negative balance", tuple(p.value for p in NegativeBalance)
     )
     overage = _choice(overage_invoice, "overage invoice", tuple(p.value for p in OverageDocument))
+    treatment = _choice(vat_category, "VAT category", tuple(p.value for p in VatTreatment))
     removed = frozenset(_choice(r, "remove", REMOVABLE) or "" for r in remove)
     cadence_text = _choice(cadence, "cadence", tuple(c.value for c in Cadence))
     method_text = _choice(payment_method, "payment method", tuple(m.value for m in PaymentMethod))
@@ -128,6 +131,7 @@ def terms_from_options(
         paid_coverage=PaidCoverage(carried) if carried else None,
         negative_balance=NegativeBalance(negative) if negative else None,
         overage_document=OverageDocument(overage) if overage else None,
+        vat_treatment=VatTreatment(treatment) if treatment else None,
         remove=removed,
     )
 
@@ -203,6 +207,13 @@ def terms_from_options(
     "own [default: same].",
 )
 @click.option(
+    "--vat-category",
+    metavar="standard|zero|exempt",
+    help="How the supplies are taxed: at --vat (category S; reverse charged, AE at 0 %, when "
+    "seller and buyer are in two EU countries and the buyer has a VAT id), zero-rated (Z) or "
+    "exempt (E), both at 0 % [default: standard].",
+)
+@click.option(
     "--remove",
     metavar="discount|licence|trial",
     multiple=True,
@@ -231,6 +242,7 @@ def set_(
     negative_balance: str | None,
     overage_invoice: str | None,
     remove: tuple[str, ...],
+    vat_category: str | None,
 ) -> None:
     """Append a new version of ORG's contract; options left out keep their values.
 
@@ -269,6 +281,7 @@ def set_(
         negative_balance=negative_balance,
         overage_invoice=overage_invoice,
         remove=remove,
+        vat_category=vat_category,
     )
     catalog = app.catalog()
     added = unwrap(

@@ -63,7 +63,10 @@ def demo(ctx: click.Context, app: App) -> None:
         raise click.UsageError(f"the demo needs an empty database, and {url} has data")
     say(f"seatledger demo: building a sample ledger in {url}")
     started = time.monotonic()
-    run_demo(opened.services, PrintedReport())
+    folder_of_documents = (
+        folder if explicit is None else Path(tempfile.mkdtemp(prefix="seatledger-demo-"))
+    ) / "documents"
+    run_demo(opened.services, PrintedReport(), documents_in=folder_of_documents)
     say("")
     say(
         f"done in {time.monotonic() - started:.1f} s. Explore it: "

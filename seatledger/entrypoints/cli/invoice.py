@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import ClassVar
 
+import attrs
 import click
 from attrs import frozen
 
+from seatledger.adapters.documents.pdf import pdf_document
+from seatledger.adapters.documents.ubl import read_ubl, ubl_document
 from seatledger.adapters.serialisation import (
     evidence_csv,
     evidence_document,
@@ -17,7 +21,8 @@ from seatledger.adapters.serialisation import (
 )
 from seatledger.domain.errors import LedgerError
 from seatledger.domain.invoice import Invoice
-from seatledger.domain.services import billing
+from seatledger.domain.legal_document import compare
+from seatledger.domain.services import billing, documents
 from seatledger.entrypoints.cli.app import App, pass_app, period_option
 from seatledger.entrypoints.cli.errors import refuse, unwrap
 from seatledger.entrypoints.cli.output import emit_json, print_table, say
@@ -157,6 +162,12 @@ def print_invoice(found: Invoice) -> None:
     say(f"VAT {found.vat_rate:>5}%   {money(found.vat, currency):>12} {currency}")
     say(f"total        {money(found.total, currency):>12} {currency}")
     say(f"evidence hash {found.evidence_hash}")
+    if found.issue is not None:
+        issue = found.issue
+        say(
+            f"number {issue.number.text}, issued {issue.issue_date.isoformat()}, "
+            f"due {issue.due_date.isoformat()}"
+        )
 
 
 @invoice.command("explain")
@@ -186,8 +197,16 @@ def explain(app: App, invoice_id: str) -> None:
     is_flag=True,
     help="Verify every issued invoice: one line each, then a summary.",
 )
+@click.option(
+    "--document",
+    "document_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE.xml",
+    help="Also check that this exported UBL document states the stored invoice: its number, "
+    "issue date, totals, the invoices it corrects, the evidence hash and the embedded seats.",
+)
 @pass_app
-def verify(app: App, invoice_id: str | None, every: bool) -> None:
+def verify(app: App, invoice_id: str | None, every: bool, document_file: Path | None) -> None:
     """Check INVOICE (or --all): its hash, its seats recomputed as known at its cut, its lines.
 
     Exit 0 if every check passes; exit 1 (invoice-mismatch) listing each
@@ -201,20 +220,31 @@ def verify(app: App, invoice_id: str | None, every: bool) -> None:
       seatledger invoice verify INV-2025-09-north
       seatledger --json invoice verify INV-2025-09-north
       seatledger invoice verify --all
+      seatledger invoice verify INV-2025-09-north --document INV-2025-09-north.xml
     """
     if every == (invoice_id is not None):
         raise click.UsageError("give one INVOICE, or --all (not both)")
+    if every and document_file is not None:
+        raise click.UsageError("--document checks one INVOICE, not --all")
     if every:
         verify_all(app)
         return
     assert invoice_id is not None
     verification = unwrap(billing.verify_invoice(app.services(), invoice_id))
+    if document_file is not None:
+        view = unwrap(documents.document_view(app.services(), invoice_id))
+        facts = unwrap(read_ubl(document_file.read_bytes()))
+        differences = compare(view, facts, evidence_csv(view.invoice.evidence.seats))
+        verification = attrs.evolve(
+            verification, problems=verification.problems + tuple(differences)
+        )
     if app.as_json:
         emit_json(verification_document(verification))
     elif verification.ok:
         say(
             f"{verification.invoice}: every check passed (content hash, seats recomputed as "
-            "known at the cut, lines recomputed from the frozen prices, adjustments)"
+            "known at the cut, lines recomputed from the frozen prices, adjustments"
+            + (", and the exported document)" if document_file is not None else ")")
         )
     if not verification.ok:
         refuse(InvoiceMismatch(verification.invoice, verification.problems))
@@ -279,3 +309,58 @@ def evidence(app: App, invoice_id: str, format_: str | None) -> None:
         emit_json(evidence_document(found))
     else:
         click.echo(evidence_csv(found.evidence.seats), nl=False)
+
+
+@invoice.command("export")
+@click.argument("invoice_id", metavar="INVOICE")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(("pdf", "ubl")),
+    required=True,
+    help="pdf: the document a person reads, with its proof annex; ubl: UBL 2.1 for Peppol "
+    "BIS Billing 3.0 (an Invoice, or a CreditNote for a credit note).",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write the document to FILE [default: stdout].",
+)
+@pass_app
+def export(app: App, invoice_id: str, format_: str, output: Path | None) -> None:
+    """Export INVOICE (an invoice or a credit note) as a PDF or a Peppol UBL document.
+
+    Both are rendered from the stored invoice: the legal number, dates and
+    parties frozen when it was issued, the lines, the VAT breakdown per
+    category and rate, the payment instructions. The PDF adds a proof annex
+    (the seats counted, a chart of the billable seats per day against the
+    licensed count, the evidence hash); the UBL embeds the evidence CSV. A
+    UBL document needs the seller's and the buyer's Peppol ids and countries.
+
+    \b
+    Example:
+      seatledger invoice export INV-2025-09-north --format pdf --output north.pdf
+      seatledger invoice export CN-2025-10-north --format ubl --output cn.xml
+      seatledger invoice export INV-2025-09-north --format ubl | xmllint --format -
+    """
+    view = unwrap(documents.document_view(app.services(), invoice_id))
+    csv_text = evidence_csv(view.invoice.evidence.seats)
+    if format_ == "ubl":
+        data = unwrap(ubl_document(view, csv_text))
+    else:
+        data = pdf_document(view, csv_text)
+    if output is None:
+        click.echo(data, nl=False)  # bytes go to the binary stdout
+        return
+    output.write_bytes(data)
+    if app.as_json:
+        emit_json(
+            {"invoice": view.invoice.id, "number": view.number, "format": format_,
+             "output": str(output), "bytes": len(data)}
+        )  # fmt: skip
+        return
+    say(
+        f"{view.kind_name.lower()} {view.number} ({view.invoice.id}) written to {output} "
+        f"as {format_}"
+    )

@@ -32,6 +32,7 @@ from seatledger.entrypoints.cli.org import org
 from seatledger.entrypoints.cli.roster import roster
 from seatledger.entrypoints.cli.seat import seat
 from seatledger.entrypoints.cli.seats import seats
+from seatledger.entrypoints.cli.seller import seller
 from seatledger.entrypoints.cli.transfer import takeover, transfer
 from seatledger.entrypoints.cli.usage import usage
 
@@ -121,6 +122,7 @@ def cli(
 cli.add_command(init)
 cli.add_command(demo)
 cli.add_command(org)
+cli.add_command(seller)
 cli.add_command(seat)
 cli.add_command(seats)
 cli.add_command(roster)

@@ -13,6 +13,7 @@ from seatledger.adapters.serialisation import to_json
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.services import contracts, notify, organisations, questions
 from seatledger.domain.services.context import Services
+from seatledger.domain.services.parties import PartyChanges
 from seatledger.entrypoints.cli.app import App, accepts_idempotency_key, day_option, pass_app
 from seatledger.entrypoints.cli.errors import unwrap
 from seatledger.entrypoints.cli.output import emit_json, print_table, say
@@ -167,6 +168,11 @@ def show(app: App, org_id: str) -> None:
             ),
             ("currency", found.currency),
             ("billing relationship", found.billing_relationship),
+            *(
+                (field.replace("_", " "), value)
+                for field, value in organisation_document(found).items()
+                if field in BUYER_FIELDS and value is not None
+            ),
             (f"seats billable today ({today.isoformat()})", active),
             ("subscription", status.status.value),
             ("plan", plan),
@@ -196,6 +202,21 @@ def zone_today(organisation: Organisation, services: Services) -> str:
     default=None,
     help="Whether the vendor invoices ORG (only then can it receive a seat's billing).",
 )
+@click.option("--legal-name", metavar="TEXT", help="Its legal name, as the buyer on documents.")
+@click.option(
+    "--vat-id", metavar="ID", help="VAT id with its country prefix, checked (NL000099998B57)."
+)
+@click.option("--address", metavar="TEXT", help="Street and number.")
+@click.option("--city", metavar="TEXT", help="City.")
+@click.option("--postcode", metavar="TEXT", help="Postcode.")
+@click.option("--country", metavar="CC", help="ISO 3166-1 country code (BE, NL).")
+@click.option(
+    "--peppol-id", metavar="SCHEME:ID", help="Peppol electronic address (0208:0123456749)."
+)
+@click.option(
+    "--buyer-reference", metavar="TEXT", help="Its PO number or reference, quoted on documents."
+)
+@click.option("--sepa-mandate", metavar="REF", help="Reference of its SEPA direct debit mandate.")
 @pass_app
 def set_(
     app: App,
@@ -204,6 +225,15 @@ def set_(
     timezone: str | None,
     zone_from_text: str | None,
     relationship: bool | None,
+    legal_name: str | None,
+    vat_id: str | None,
+    address: str | None,
+    city: str | None,
+    postcode: str | None,
+    country: str | None,
+    peppol_id: str | None,
+    buyer_reference: str | None,
+    sepa_mandate: str | None,
 ) -> None:
     """Change ORG's name, time zone or billing relationship; options left out stay.
 
@@ -216,7 +246,17 @@ def set_(
       seatledger org set xtra --name "Xtra Lease Inc."
       seatledger org set xtra --timezone America/Denver --timezone-from 2025-11-01
       seatledger org set guests --billing-relationship
+      seatledger org set xtra --legal-name "Xtra Lease BV" --vat-id NL000099998B57 \\
+          --address "Dorpsstraat 3" --city Utrecht --postcode "3511 AA" --country NL \\
+          --peppol-id 9944:NL000099998B57 --buyer-reference PO-4471
+
+    The VAT id is checked by its country's rule (format and check digits);
+    documents issued before keep the details they froze.
     """
+    party = PartyChanges(
+        legal_name=legal_name, vat_id=vat_id, address=address, city=city, postcode=postcode,
+        country=country, peppol_id=peppol_id,
+    )  # fmt: skip
     if zone_from_text is not None and timezone is None:
         raise click.UsageError("--timezone-from needs --timezone")
     since = day_option(zone_from_text)
@@ -224,10 +264,14 @@ def set_(
         app.once(
             "org.set",
             {"org": org_id, "name": name, "timezone": timezone, "timezone_from": since,
-             "billing_relationship": relationship, "actor": app.actor},
+             "billing_relationship": relationship, "actor": app.actor,
+             **{k: v for k, v in party.as_changes().items() if v is not None},
+             **({"buyer_reference": buyer_reference} if buyer_reference is not None else {}),
+             **({"sepa_mandate": sepa_mandate} if sepa_mandate is not None else {})},
             lambda s: organisations.set_organisation(
                 s, org_id, name=name, timezone=timezone, timezone_from=since,
-                billing_relationship=relationship, actor=app.actor,
+                billing_relationship=relationship, party=party,
+                buyer_reference=buyer_reference, sepa_mandate=sepa_mandate, actor=app.actor,
             ),
             codecs.ORGANISATION,
         )
@@ -242,6 +286,12 @@ def set_(
         + (f", then {zones}" if zones else "")
         + f", {relationship_words} a billing relationship"
     )
+
+
+BUYER_FIELDS = (
+    "legal_name", "vat_id", "address", "city", "postcode", "country", "peppol_id",
+    "buyer_reference", "sepa_mandate",
+)  # fmt: skip
 
 
 def organisation_document(organisation: Organisation) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Trust: operators' passphrase hashes, TRUNCATE refused, the projection's rows kept honest.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-08
 
 Written by hand and frozen like the others (plain strings, no import of the
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
