@@ -375,7 +375,6 @@ def _chart(view: LegalDocument) -> Drawing:
     drawing = Drawing(width, height)
     first = view.daily[0][0]
     points = [((day - first).days, count) for day, count in view.daily]
-    top = max([count for _, count in view.daily] + [view.licensed or 0, 1])
     plot = LinePlot()
     plot.x, plot.y = 14 * mm, 12 * mm
     plot.width, plot.height = width - 20 * mm, height - 22 * mm
@@ -397,8 +396,14 @@ def _chart(view: LegalDocument) -> Drawing:
     ).strftime("%d %b")
     plot.xValueAxis.labels.fontName = REGULAR
     plot.xValueAxis.labels.fontSize = 6.5
-    plot.yValueAxis.valueMin = 0
-    plot.yValueAxis.valueMax = top + max(1, top // 10)
+    # Zoomed on the counts and the licence, so 403 against 400 shows as a gap, not one line.
+    values = [count for _, count in view.daily] + (
+        [view.licensed] if view.licensed is not None else []
+    )
+    low, high = min(values), max(values)
+    pad = max(2, (high - low) // 4)
+    plot.yValueAxis.valueMin = max(0, low - pad)
+    plot.yValueAxis.valueMax = high + pad
     plot.yValueAxis.labels.fontName = REGULAR
     plot.yValueAxis.labels.fontSize = 6.5
     drawing.add(plot)
