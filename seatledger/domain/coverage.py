@@ -32,7 +32,7 @@ and answer with service periods and months owed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -146,9 +146,10 @@ def schedule(
     if not known:
         return []
     month = min(c.effective_from for c in known)
+    in_force = _in_force_by_month(known, month, add_months(until, YEAR))
     result: list[ServicePeriod] = []
     while month <= until:
-        contract = contract_in_force(known, month)
+        contract = in_force(month)
         if contract is None or contract.plan is None:
             month = month.next()
             continue
@@ -173,7 +174,7 @@ def schedule(
             continue
         months = length
         for offset in range(1, length):
-            later = contract_in_force(known, add_months(month, offset))
+            later = in_force(add_months(month, offset))
             if (
                 later is not None
                 and later.cadence is Cadence.MONTHLY
@@ -184,6 +185,28 @@ def schedule(
         result.append(ServicePeriod(org, month, months, YEAR, counted, contract, length))
         month = add_months(month, months)
     return result
+
+
+def _in_force_by_month(
+    known: list[Contract], first: Period, last: Period
+) -> Callable[[Period], Contract | None]:
+    """``contract_in_force(known, month)`` for every month from ``first`` to ``last``, worked
+    out once (the versions in force only change where one takes effect)."""
+    starts = sorted({c.effective_from for c in known})
+    table: dict[Period, Contract | None] = {}
+    month, current = first, None
+    while month <= last:
+        if month in starts or current is None:
+            current = contract_in_force(known, month)
+        table[month] = current
+        month = month.next()
+
+    def lookup(month: Period) -> Contract | None:
+        if month in table:
+            return table[month]
+        return contract_in_force(known, month)
+
+    return lookup
 
 
 def _stub_billed_monthly(contract: Contract, month: Period) -> bool:
