@@ -188,11 +188,11 @@ class _Claims:
         self.horizon = horizon
         self.schedules: dict[OrgId, list[ServicePeriod]] = {}
         self.timelines: dict[SeatId, SeatTimeline | None] = {}
-        # Month (as a number) -> the earliest counts covering it, and the organisations with a
-        # year covering it or the month after it: read on first need, for every organisation.
-        self.months: dict[int, tuple[tuple[tuple[date, OrgId], ...], frozenset[OrgId]]] | None = (
-            None
-        )
+        # Every organisation's contracts, read on first need; those with an annual version;
+        # per month, the two earliest monthly count dates (``claimed_elsewhere``).
+        self.contracts: dict[OrgId, Sequence[Contract]] | None = None
+        self.annual: set[OrgId] = set()
+        self.earliest: dict[Period, tuple[tuple[date, OrgId], ...]] = {}
 
     def schedule_of(self, org: OrgId) -> list[ServicePeriod]:
         if org not in self.schedules:
@@ -201,50 +201,49 @@ class _Claims:
         return self.schedules[org]
 
     def claimed_elsewhere(self, org: OrgId, sp: ServicePeriod) -> bool:
-        """Could another organisation have claimed any month of ``sp`` before ``org``?
+        """Could another organisation have claimed the month of ``sp`` before ``org``?
 
-        Only if some organisation's service period covering one of its months
-        was counted before ``sp`` (or an annual one covers them or the month
-        before: arrivals). When none was, every seat counted for a month owes
-        it and no history needs reading: the common case of monthly contracts
-        counted on the same day. A year is always worked out seat by seat.
+        Only if one with an annual contract exists (its years and arrivals
+        may cover the month), or one with a monthly contract counts that
+        month before ``sp`` is counted (an earlier reference day). When
+        neither, every seat counted for the month owes it and no history
+        needs reading: the common case of monthly contracts counted on the
+        same day. A year is always worked out seat by seat, and so is every
+        month of a ledger that has an annual contract.
         """
         if sp.basis != 1:
             return True  # a year: its own seats may leave it early (credited), read them
-        if self.months is None:
-            self.months = self._months()
-        for month in range(sp.start - 1, sp.stop):
-            earliest, annual = self.months.get(month, ((), frozenset()))
-            if annual - {org}:
-                return True  # another organisation's year: arrivals may claim months
-            if month >= sp.start and any(
-                other != org and counted_on < sp.counted_on for counted_on, other in earliest
-            ):
-                return True
-        return False
+        if self.contracts is None:
+            self.contracts = dict(self.store.every_contract())
+            self.annual = {
+                other
+                for other, versions in self.contracts.items()
+                if any(v.cadence is Cadence.ANNUAL for v in self._known(versions))
+            }
+        if self.annual - {org}:
+            return True
+        if sp.first not in self.earliest:
+            self.earliest[sp.first] = self._earliest_counts(sp.first)
+        return any(
+            other != org and counted_on < sp.counted_on
+            for counted_on, other in self.earliest[sp.first]
+        )
 
-    def _months(self) -> dict[int, tuple[tuple[tuple[date, OrgId], ...], frozenset[OrgId]]]:
-        """Per month (a number): the two earliest count dates of distinct organisations'
-        service periods covering it, and the organisations with a year covering it or the
-        month after it."""
-        for other, versions in self.store.every_contract().items():
-            if other not in self.schedules:
-                self.schedules[other] = schedule(other, versions, self.horizon, self.known_at)
-        earliest: dict[int, list[tuple[date, OrgId]]] = {}
-        annual: dict[int, set[OrgId]] = {}
-        for other, periods in self.schedules.items():
-            for period in periods:
-                if period.basis == YEAR:
-                    for month in range(period.start - 1, period.stop):
-                        annual.setdefault(month, set()).add(other)
-                for month in range(period.start, period.stop):
-                    found = earliest.setdefault(month, [])
-                    found.append((period.counted_on, other))
-                    if len(found) > 2:  # one organisation's own periods never overlap
-                        found.sort()
-                        del found[2:]
-        months = set(earliest) | set(annual)
-        return {m: (tuple(earliest.get(m, ())), frozenset(annual.get(m, ()))) for m in months}
+    def _known(self, versions: Sequence[Contract]) -> list[Contract]:
+        at = self.known_at
+        return [v for v in versions if at is None or v.recorded_at is None or v.recorded_at <= at]
+
+    def _earliest_counts(self, month: Period) -> tuple[tuple[date, OrgId], ...]:
+        """The two earliest count dates of ``month`` among the monthly organisations (one
+        count each), whatever their trials (counting one that is in trial is only careful)."""
+        found: list[tuple[date, OrgId]] = []
+        for other, versions in (self.contracts or {}).items():
+            contract = contract_in_force(self._known(versions), month)
+            if contract is None or contract.plan is None:
+                continue
+            found.append((contract.reference_rule().reference_date(month), other))
+        found.sort()
+        return tuple(found[:2])
 
     def read(self, seats: Sequence[SeatId]) -> None:
         """Read the histories of ``seats`` not read yet, in one go."""
