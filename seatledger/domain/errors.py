@@ -860,6 +860,33 @@ class UnknownInvoice(LedgerError):
 
 
 @frozen
+class NoSigningKey(LedgerError):
+    """A seal was asked for, but no signing key is configured."""
+
+    code: ClassVar[str] = "no-signing-key"
+
+    @property
+    def message(self) -> str:
+        return (
+            "no signing key is configured: set SEATLEDGER_SIGNING_KEY to the file of an Ed25519 "
+            "private key (PEM), kept outside the database (see docs/verify.md)"
+        )
+
+
+@frozen
+class InvalidKey(LedgerError):
+    """A signing or verification key file could not be read as an Ed25519 key."""
+
+    code: ClassVar[str] = "invalid-key"
+    source: str
+    why: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.source} is not a usable Ed25519 key: {self.why}"
+
+
+@frozen
 class CurrencyMismatch(LedgerError):
     code: ClassVar[str] = "currency-mismatch"
     org: str

@@ -184,6 +184,7 @@ OPERATORS_ONLY = {
     Action.ADMIN_ADD,
     Action.TRANSFER_EXPIRE,
     Action.INVOICE_ISSUE,
+    Action.INVOICE_SEAL,
     Action.REMIND,
     Action.DELIVER,
     Action.SEAT_OWNER_CHANGE,
