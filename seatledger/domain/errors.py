@@ -621,6 +621,8 @@ class InvalidExpiry(LedgerError):
 
     @property
     def message(self) -> str:
+        if self.days > 0:
+            return "a request expires after at most 3650 days (ten years): give 1 to 3650"
         return f"a request cannot expire after {self.days} days: give 1 day or more"
 
 

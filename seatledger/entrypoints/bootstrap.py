@@ -49,6 +49,16 @@ DEFAULT_DATABASE: Final = "sqlite:///seatledger.db"
 # (decision 0037): the private key of the issuer; public keys (os.pathsep between them).
 SIGNING_KEY_VARIABLE: Final = "SEATLEDGER_SIGNING_KEY"
 VERIFY_KEYS_VARIABLE: Final = "SEATLEDGER_VERIFY_KEYS"
+# Hosts a webhook URL may name although internal or plain http (comma-separated; decision 0039).
+WEBHOOK_HOSTS_VARIABLE: Final = "SEATLEDGER_ALLOW_WEBHOOK_HOSTS"
+
+
+def webhook_hosts(environ: Mapping[str, str]) -> frozenset[str]:
+    return frozenset(
+        h.strip().lower() for h in environ.get(WEBHOOK_HOSTS_VARIABLE, "").split(",") if h.strip()
+    )
+
+
 FALLBACK_ACTOR: Final = "seatledger"
 
 
@@ -139,6 +149,7 @@ def with_clock(services: Services, today: date) -> Services:
         signer=services.signer,
         seal_keys=services.seal_keys,
         pause=services.pause,
+        webhook_hosts=services.webhook_hosts,
     )
 
 
@@ -212,6 +223,7 @@ def open_services(settings: Settings) -> Result[Opened, LedgerError]:
         signer=signer,
         seal_keys=checker,
         pause=time.sleep,
+        webhook_hosts=webhook_hosts(os.environ),
     )
     return Success(Opened(services, _shown(engine), created, engine.dispose))
 
@@ -230,7 +242,12 @@ def in_memory_services(today: date | None) -> Services:
     """Services over a fresh in-memory ledger (in-process tests and experiments)."""
     from seatledger.adapters.memory import InMemoryUnitOfWork
 
-    return Services(uow=InMemoryUnitOfWork(), clock=clock_for(today), pause=time.sleep)
+    return Services(
+        uow=InMemoryUnitOfWork(),
+        clock=clock_for(today),
+        pause=time.sleep,
+        webhook_hosts=webhook_hosts(os.environ),
+    )
 
 
 ServicesFactory = Callable[[Settings], Result[Opened, LedgerError]]

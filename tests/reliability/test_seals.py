@@ -112,7 +112,8 @@ def problems_of(outcome_json: dict[str, object], invoice: str) -> list[str]:
 
 def test_every_signed_invoice_verifies_and_says_it_is_signed(signed: Cli, keys):
     document = signed.json("invoice", "verify", "--all")
-    assert document["failed"] == [] and document["problems"] == []
+    assert document["failed"] == []
+    assert document["problems"] == []
     assert document["chain"]["length"] == 3
     assert document["chain"]["signed"] == 3
     assert document["chain"]["signatures_checked"] is True
@@ -133,7 +134,9 @@ def test_a_raised_price_with_the_plain_hash_recomputed_is_detected(
     assert document["failed"] == ["INV-2025-09-b"]
     forged = next(i for i in document["invoices"] if i["invoice"] == "INV-2025-09-b")
     # The unkeyed checks are fooled: the hash, the seats and the lines all recompute ...
-    assert forged["hash_matches"] and forged["seats_match"] and forged["lines_match"]
+    assert forged["hash_matches"]
+    assert forged["seats_match"]
+    assert forged["lines_match"]
     # ... but the content no longer matches the one sealed, and the seal cannot be redone.
     assert forged["problems"] == ["the content hash differs from the one sealed at #2"]
     assert outcome.error()["code"] == "invoice-mismatch"
@@ -229,7 +232,8 @@ def test_old_invoices_are_chained_at_the_upgrade_and_vouched_for_by_a_checkpoint
         command.upgrade(config, "head")
     engine.dispose()
     plain = cli.json("invoice", "verify", "--all")
-    assert plain["failed"] == [] and plain["chain"]["length"] == 2
+    assert plain["failed"] == []
+    assert plain["chain"]["length"] == 2
     assert plain["chain"]["signed"] == 0
     # Given a key, nothing vouches for them yet ...
     keyed = Cli(tmp_path / "ledger.db")
@@ -238,7 +242,8 @@ def test_old_invoices_are_chained_at_the_upgrade_and_vouched_for_by_a_checkpoint
     # ... until a signed checkpoint does; then both verify, covered by it.
     assert keyed.json("invoice", "seal", today="2025-10-02")["position"] == 3
     document = keyed.json("invoice", "verify", "--all")
-    assert document["failed"] == [] and document["problems"] == []
+    assert document["failed"] == []
+    assert document["problems"] == []
     assert {i["seal"] for i in document["invoices"]} == {"covered"}
     entries = keyed.json("audit")
     assert any(e["action"] == "invoice.seal" for e in entries["entries"])
@@ -266,7 +271,8 @@ def test_the_migration_chains_exactly_as_the_domain_does():
 
     path = MIGRATIONS / "versions" / "0016_invoice_seals.py"
     spec = importlib.util.spec_from_file_location("seals_migration", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module._chain_hash(7, "INV-2025-09-a", "ab" * 32, "cd" * 32) == chain_hash(

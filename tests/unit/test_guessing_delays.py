@@ -79,9 +79,10 @@ def test_each_wrong_passphrase_is_audited_and_the_next_check_waits_longer(servic
         )
         assert refused.failure().code == "not-authenticated"
     assert waits == [0.25, 0.5]
-    assert entries(services, Action.OPERATOR_WRONG_PASSPHRASE) == [
-        "wrong passphrase for operator piet"
-    ] * 3
+    assert (
+        entries(services, Action.OPERATOR_WRONG_PASSPHRASE)
+        == ["wrong passphrase for operator piet"] * 3
+    )
     admins.unlock_admin(
         services, PINS, "south", "sam", by=None, pin=None, actor="piet", passphrase=PASSPHRASE
     ).unwrap()

@@ -19,7 +19,8 @@ class Services:
     None when none is configured. ``pause`` waits before a PIN or passphrase
     is checked after earlier wrong ones (decision 0038); None waits not at
     all, which only tests of the domain choose: the composition root always
-    gives the real one.
+    gives the real one. ``webhook_hosts`` are the internal or plain-http hosts
+    a webhook URL may name all the same (decision 0039).
     """
 
     uow: UnitOfWork
@@ -27,3 +28,4 @@ class Services:
     signer: Signer | None = None
     seal_keys: SignatureChecker | None = None
     pause: Callable[[float], None] | None = None
+    webhook_hosts: frozenset[str] = frozenset()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Final
 
 from attrs import frozen
 from returns.result import Failure, Result, Success
@@ -74,6 +75,10 @@ def _load_request(ledger: LedgerRepository, request: str) -> Result[TransferRequ
     return Success(found[0])
 
 
+# Ten years: a longer deadline is no deadline, and today + DAYS must stay in the calendar.
+MAX_EXPIRY_DAYS: Final = 3650
+
+
 def request_transfer(
     services: Services,
     seat: str,
@@ -93,8 +98,10 @@ def request_transfer(
     if isinstance(people, Failure):
         return Failure(people.failure())
     who, why = people.unwrap()
-    if expires_in_days is not None and expires_in_days < 1:
-        return Failure(InvalidExpiry(expires_in_days))
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
+        return Failure(
+            InvalidExpiry(expires_in_days if expires_in_days < 1 else MAX_EXPIRY_DAYS + 1)
+        )
     with services.uow.transaction(write=True) as ledger:
         loaded = load_existing_seat(ledger, seat)
         if isinstance(loaded, Failure):
