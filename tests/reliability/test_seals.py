@@ -279,3 +279,23 @@ def test_the_migration_chains_exactly_as_the_domain_does():
         7, "INV-2025-09-a", "ab" * 32, "cd" * 32
     )
     assert json.dumps(module.GENESIS) == json.dumps(GENESIS)
+
+
+def test_the_standalone_snippet_of_verify_md_checks_a_stored_seal(signed: Cli, keys):
+    """A client's own check, with only the public key and the seal's columns."""
+    import re
+
+    text = (Path(__file__).parents[2] / "docs" / "verify.md").read_text(encoding="utf-8")
+    namespace: dict[str, object] = {}
+    exec(re.findall(r"```python\n(.*?)```", text, re.S)[0], namespace)
+    check = namespace["seal_is_valid"]
+    assert isinstance(signed.db, Path)
+    with sqlite3.connect(signed.db) as conn:
+        row = conn.execute(
+            "SELECT seq, invoice_id, content_hash, previous_hash, chain_hash, signature "
+            "FROM invoice_seals WHERE invoice_id = 'INV-2025-09-b'"
+        ).fetchone()
+    public = keys[1].read_bytes()
+    assert check(public, *row) is True  # type: ignore[operator]
+    forged = (row[0], row[1], "0" * 64, *row[3:])
+    assert check(public, *forged) is False  # type: ignore[operator]
