@@ -100,7 +100,7 @@ from seatledger.domain.services import (
     transfers,
 )
 from seatledger.domain.services import usage as usage_cases
-from seatledger.domain.services.billing import RunReport, Verification
+from seatledger.domain.services.billing import LedgerVerification, RunReport, Verification
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.contracts import ContractStatus, ContractTerms
 from seatledger.domain.services.idempotency import run_once
@@ -1144,8 +1144,15 @@ class Ledger:
         return self._run(lambda s: billing.get_invoice(s, invoice))
 
     def verify(self, invoice: str) -> Verification:
-        """Recompute an issued invoice from history as known at its cut; check its hash."""
+        """Recompute an issued invoice from history as known at its cut; check its hash, its
+        seal in the chain of issued documents, and its organisation's projection against the
+        facts (docs/verify.md)."""
         return self._run(lambda s: billing.verify_invoice(s, invoice))
+
+    def verify_all(self) -> LedgerVerification:
+        """``verify`` of every issued invoice, the whole chain walked once, every seat's facts
+        replayed; ``.ok`` is True if nothing differs."""
+        return self._run(billing.verify_ledger)
 
     def explain(self, invoice: str) -> list[str]:
         """Each line of an invoice and where it comes from, in words a client would accept."""
