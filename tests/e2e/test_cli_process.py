@@ -70,6 +70,7 @@ COMMANDS = [
     ["invoice", "show"],
     ["invoice", "explain"],
     ["invoice", "verify"],
+    ["invoice", "seal"],
     ["invoice", "evidence"],
     ["notify"],
     ["notify", "deliver"],
