@@ -19,6 +19,7 @@ from typing import Final
 
 from returns.result import Failure, Result, Success
 
+from seatledger.adapters.bounded_files import MIB, UnreadableFile, read_bounded
 from seatledger.domain.dates import parse_date
 from seatledger.domain.errors import ImportRejected, RowProblem
 from seatledger.domain.identifiers import OrgId, SeatId, org_id, seat_id, valid_id, valid_text
@@ -31,9 +32,18 @@ OPTIONAL_COLUMNS: Final = ("addons",)
 FILE: Final = "(file)"
 
 
+# 1,000,000 rows of about 80 bytes; larger files are refused before they are read.
+MAX_IMPORT_BYTES: Final = 256 * MIB
+
+
 def read_import_file(path: Path) -> Result[list[ImportRow], ImportRejected]:
-    """Read and parse an import file; see ``parse_import``."""
-    return parse_import(path.read_bytes(), source=path.name)
+    """Read (bounded: a regular file of at most 256 MiB) and parse an import file; see
+    ``parse_import``."""
+    try:
+        data = read_bounded(path, MAX_IMPORT_BYTES)
+    except UnreadableFile as error:
+        return _reject(path.name, [RowProblem(1, FILE, f"the file {error}")])
+    return parse_import(data, source=path.name)
 
 
 def parse_import(data: bytes, *, source: str) -> Result[list[ImportRow], ImportRejected]:
@@ -166,6 +176,13 @@ def parse_row(line: int, cells: dict[str, str]) -> Result[ImportRow, list[RowPro
 def _check_header(columns: Sequence[str]) -> list[RowProblem]:
     problems: list[RowProblem] = []
     known = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+    if not set(columns) & set(known):
+        # Not a seat import at all (say /etc/shadow): say so without echoing any of it.
+        return [
+            RowProblem(
+                1, FILE, "the first line is not a seat import header; expected " + ",".join(known)
+            )
+        ]
     seen: set[str] = set()
     for column in columns:
         if column in seen:

@@ -29,6 +29,7 @@ from seatledger.domain.outbox import DeliveryStatus, OutboxEntry
 from seatledger.domain.parties import BuyerDetails, Seller
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.queries import RangeMode, SeatRow
+from seatledger.domain.seals import Seal
 from seatledger.domain.seat import FactKind, SeatFact
 from seatledger.domain.timeline import BillingSpan, timeline
 from seatledger.domain.usage import UsageRecord, UsageSupersession
@@ -51,6 +52,7 @@ class InMemoryLedger:
 
         self.operator_list: list[Operator] = []
         self.audit_entries: list[AuditEntry] = []
+        self.seal_list: list[Seal] = []
 
     def snapshot(self) -> InMemoryLedger:
         """A copy that can be changed without touching this one (facts are immutable)."""
@@ -70,6 +72,7 @@ class InMemoryLedger:
 
         copied.operator_list = list(self.operator_list)
         copied.audit_entries = list(self.audit_entries)
+        copied.seal_list = list(self.seal_list)
         return copied
 
     # --- organisations ------------------------------------------------------
@@ -326,6 +329,22 @@ class InMemoryLedger:
     def audit(self, chosen: AuditFilter) -> Sequence[AuditEntry]:
         return [e for e in self.audit_entries if chosen.matches(e)]
 
+    # --- seals ------------------------------------------------------------------------
+    def last_seal(self) -> Seal | None:
+        return self.seal_list[-1] if self.seal_list else None
+
+    def add_seal(self, seal: Seal) -> None:
+        self.seal_list.append(seal)
+
+    def seals(self) -> Sequence[Seal]:
+        return list(self.seal_list)
+
+    def invoice_hashes(self) -> Mapping[str, str]:
+        return {i.id: i.evidence_hash for i in self.issued.values()}
+
+    def projection_drift(self, org: OrgId | None) -> Sequence[SeatId]:
+        return []  # every answer is folded from the facts: there is no projection to drift
+
 
 class InMemoryUnitOfWork:
     """Transactions over an InMemoryLedger: a write works on a copy, kept only on commit."""
@@ -364,4 +383,5 @@ class InMemoryUnitOfWork:
 
         self.ledger.operator_list = self._working.operator_list
         self.ledger.audit_entries = self._working.audit_entries
+        self.ledger.seal_list = self._working.seal_list
         self.commits += 1

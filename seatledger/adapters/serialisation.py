@@ -383,6 +383,9 @@ def verification_document(verification: Verification) -> dict[str, Any]:
         "seats_match": verification.seats_match,
         "lines_match": verification.lines_match,
         "adjustments_match": verification.adjustments_match,
+        "sealed": verification.sealed,
+        "seal": verification.seal,
+        "facts_match": verification.facts_match,
         "problems": list(verification.problems),
     }
 

@@ -57,7 +57,10 @@ def parse_instant(text: str) -> Result[datetime, InvalidInstant | NaiveInstant]:
         return Failure(InvalidInstant(text))
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         return Failure(NaiveInstant(text))
-    return Success(parsed.astimezone(UTC))
+    try:
+        return Success(parsed.astimezone(UTC))
+    except OverflowError:  # 9999-12-31T23:00-05:00 or 0001-01-01T00:00+05:00: outside years 1-9999
+        return Failure(InvalidInstant(text))
 
 
 def require_aware(instant: datetime) -> Result[datetime, NaiveInstant]:

@@ -621,6 +621,8 @@ class InvalidExpiry(LedgerError):
 
     @property
     def message(self) -> str:
+        if self.days > 0:
+            return "a request expires after at most 3650 days (ten years): give 1 to 3650"
         return f"a request cannot expire after {self.days} days: give 1 day or more"
 
 
@@ -857,6 +859,33 @@ class UnknownInvoice(LedgerError):
     @property
     def message(self) -> str:
         return f"there is no invoice {self.invoice!r} (see 'invoice list')"
+
+
+@frozen
+class NoSigningKey(LedgerError):
+    """A seal was asked for, but no signing key is configured."""
+
+    code: ClassVar[str] = "no-signing-key"
+
+    @property
+    def message(self) -> str:
+        return (
+            "no signing key is configured: set SEATLEDGER_SIGNING_KEY to the file of an Ed25519 "
+            "private key (PEM), kept outside the database (see docs/verify.md)"
+        )
+
+
+@frozen
+class InvalidKey(LedgerError):
+    """A signing or verification key file could not be read as an Ed25519 key."""
+
+    code: ClassVar[str] = "invalid-key"
+    source: str
+    why: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.source} is not a usable Ed25519 key: {self.why}"
 
 
 @frozen

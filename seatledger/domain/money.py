@@ -21,8 +21,11 @@ def parse_amount(
 ) -> Result[Decimal, InvalidAmount]:
     """A non-negative decimal amount such as ``39.00``; refuses floats' cousins (NaN, 1e3, -5)."""
     cleaned = text.strip()
+    shown = text if len(text) <= 40 else text[:40] + "..."
+    if len(cleaned) > 40:
+        return Failure(InvalidAmount(field, shown, "at most 40 characters"))
     if not _AMOUNT.fullmatch(cleaned):
-        return Failure(InvalidAmount(field, text, "expected a non-negative decimal such as 39.00"))
+        return Failure(InvalidAmount(field, shown, "expected a non-negative decimal such as 39.00"))
     try:
         value = Decimal(cleaned)
     except InvalidOperation:

@@ -28,6 +28,7 @@ from seatledger.domain.organisation import Organisation, ZoneChange
 from seatledger.domain.outbox import DeliveryStatus, OutboxEntry
 from seatledger.domain.parties import BuyerDetails, Seller
 from seatledger.domain.queries import RangeMode, SeatRow
+from seatledger.domain.seals import Seal
 from seatledger.domain.seat import SeatFact
 from seatledger.domain.usage import UsageRecord, UsageSupersession
 
@@ -275,9 +276,35 @@ class AuditRepository(Protocol):
         ...
 
 
+class SealRepository(Protocol):
+    """The chain of issued documents' seals (appended, never changed), and the checks that
+    read the facts rather than the projection built from them."""
+
+    def last_seal(self) -> Seal | None:
+        """The newest seal (call it inside the write transaction that appends the next)."""
+        ...
+
+    def add_seal(self, seal: Seal) -> None: ...
+
+    def seals(self) -> Sequence[Seal]:
+        """Every seal, by position."""
+        ...
+
+    def invoice_hashes(self) -> Mapping[str, str]:
+        """Every stored invoice's content hash, by invoice id."""
+        ...
+
+    def projection_drift(self, org: OrgId | None) -> Sequence[SeatId]:
+        """Seats whose stored billing spans differ from a replay of their facts: of the seats
+        whose facts or spans name ``org`` (None: every seat). Empty for a store that keeps no
+        projection."""
+        ...
+
+
 class Store(
     LedgerRepository,
     BillingRepository,
+    SealRepository,
     UsageHistoryRepository,
     OutboxRepository,
     IdempotencyRepository,

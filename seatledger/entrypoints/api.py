@@ -109,7 +109,7 @@ from seatledger.domain.services import (
     transfers,
 )
 from seatledger.domain.services import usage as usage_cases
-from seatledger.domain.services.billing import RunReport, Verification
+from seatledger.domain.services.billing import LedgerVerification, RunReport, Verification
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.contracts import ContractStatus, ContractTerms
 from seatledger.domain.services.idempotency import run_once
@@ -1177,7 +1177,9 @@ class Ledger:
         return self._run(lambda s: billing.get_invoice(s, invoice))
 
     def verify(self, invoice: str, *, document: bytes | None = None) -> Verification:
-        """Recompute an issued invoice from history as known at its cut; check its hash.
+        """Recompute an issued invoice from history as known at its cut; check its hash, its
+        seal in the chain of issued documents, and its organisation's projection against the
+        facts (docs/verify.md).
 
         With ``document`` (an exported UBL file's bytes), also check that it states the
         stored invoice: number, issue date, totals, corrected invoices, evidence.
@@ -1238,6 +1240,11 @@ class Ledger:
 
     def seller(self) -> Seller | None:
         return self._plain(parties.get_seller)
+
+    def verify_all(self) -> LedgerVerification:
+        """``verify`` of every issued invoice, the whole chain walked once, every seat's facts
+        replayed; ``.ok`` is True if nothing differs."""
+        return self._run(billing.verify_ledger)
 
     def explain(self, invoice: str) -> list[str]:
         """Each line of an invoice and where it comes from, in words a client would accept."""

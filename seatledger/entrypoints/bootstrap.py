@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import errno
 import getpass
+import os
+import time
 from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
@@ -33,15 +35,30 @@ from seatledger.adapters.catalog.loader import load_catalog
 from seatledger.adapters.clock import SimulatedDay, SystemClock
 from seatledger.adapters.pin_hasher import ScryptPinHasher
 from seatledger.domain.catalog import Catalog
-from seatledger.domain.errors import InvalidCatalog, LedgerError
+from seatledger.domain.errors import InvalidCatalog, InvalidKey, LedgerError
 from seatledger.domain.notifications import Notifier
 from seatledger.domain.ports import Clock, PinHasher, UnitOfWork
+from seatledger.domain.seals import SignatureChecker, Signer
 from seatledger.domain.services.context import Services
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 DEFAULT_DATABASE: Final = "sqlite:///seatledger.db"
+# Files of the Ed25519 keys that sign and check invoice seals, outside the database
+# (decision 0037): the private key of the issuer; public keys (os.pathsep between them).
+SIGNING_KEY_VARIABLE: Final = "SEATLEDGER_SIGNING_KEY"
+VERIFY_KEYS_VARIABLE: Final = "SEATLEDGER_VERIFY_KEYS"
+# Hosts a webhook URL may name although internal or plain http (comma-separated; decision 0039).
+WEBHOOK_HOSTS_VARIABLE: Final = "SEATLEDGER_ALLOW_WEBHOOK_HOSTS"
+
+
+def webhook_hosts(environ: Mapping[str, str]) -> frozenset[str]:
+    return frozenset(
+        h.strip().lower() for h in environ.get(WEBHOOK_HOSTS_VARIABLE, "").split(",") if h.strip()
+    )
+
+
 FALLBACK_ACTOR: Final = "seatledger"
 
 
@@ -126,7 +143,44 @@ def clock_for(today: date | None) -> Clock:
 
 def with_clock(services: Services, today: date) -> Services:
     """The same ledger seen on another simulated day (demos and back-fills)."""
-    return Services(uow=services.uow, clock=SimulatedDay(today))
+    return Services(
+        uow=services.uow,
+        clock=SimulatedDay(today),
+        signer=services.signer,
+        seal_keys=services.seal_keys,
+        pause=services.pause,
+        webhook_hosts=services.webhook_hosts,
+    )
+
+
+def seal_keys(
+    environ: Mapping[str, str],
+) -> Result[tuple[Signer | None, SignatureChecker | None], InvalidKey]:
+    """The signer and the checker of seals the environment names (None: none configured).
+
+    The checker knows the signer's own public key and every key in
+    ``SEATLEDGER_VERIFY_KEYS`` (older keys, or a verifier's copy of the issuer's).
+    """
+    from seatledger.adapters.signing import (
+        Ed25519Checker,
+        Ed25519Signer,
+        KeyFileError,
+        load_public_key,
+    )
+
+    private = environ.get(SIGNING_KEY_VARIABLE, "").strip()
+    public = [p for p in environ.get(VERIFY_KEYS_VARIABLE, "").split(os.pathsep) if p.strip()]
+    try:
+        signer = Ed25519Signer.from_file(Path(private)) if private else None
+    except KeyFileError as error:
+        return Failure(InvalidKey(SIGNING_KEY_VARIABLE, str(error)))
+    try:
+        keys = [load_public_key(Path(p.strip())) for p in public]
+    except KeyFileError as error:
+        return Failure(InvalidKey(VERIFY_KEYS_VARIABLE, str(error)))
+    if signer is not None:
+        keys.append(signer.public)
+    return Success((signer, Ed25519Checker(keys) if keys else None))
 
 
 def init_database(url: str) -> InitReport:
@@ -157,8 +211,20 @@ def open_services(settings: Settings) -> Result[Opened, LedgerError]:
             shown = _shown(engine)
             engine.dispose()
             return Failure(DatabaseNotReady(shown, revision))
+    keys = seal_keys(os.environ)
+    if isinstance(keys, Failure):
+        engine.dispose()
+        return Failure(keys.failure())
+    signer, checker = keys.unwrap()
     uow: UnitOfWork = SqlUnitOfWork(engine)
-    services = Services(uow=uow, clock=clock_for(settings.today))
+    services = Services(
+        uow=uow,
+        clock=clock_for(settings.today),
+        signer=signer,
+        seal_keys=checker,
+        pause=time.sleep,
+        webhook_hosts=webhook_hosts(os.environ),
+    )
     return Success(Opened(services, _shown(engine), created, engine.dispose))
 
 
@@ -176,7 +242,12 @@ def in_memory_services(today: date | None) -> Services:
     """Services over a fresh in-memory ledger (in-process tests and experiments)."""
     from seatledger.adapters.memory import InMemoryUnitOfWork
 
-    return Services(uow=InMemoryUnitOfWork(), clock=clock_for(today))
+    return Services(
+        uow=InMemoryUnitOfWork(),
+        clock=clock_for(today),
+        pause=time.sleep,
+        webhook_hosts=webhook_hosts(os.environ),
+    )
 
 
 ServicesFactory = Callable[[Settings], Result[Opened, LedgerError]]

@@ -322,6 +322,9 @@ def test_verify_explain_and_evidence_prove_an_invoice(cli: Cli):
         "seats_match": True,
         "lines_match": True,
         "adjustments_match": True,
+        "sealed": True,
+        "seal": "unchecked",
+        "facts_match": True,
         "problems": [],
     }
     explained = cli.ok("invoice", "explain", "INV-2025-09-north")

@@ -51,6 +51,8 @@ def test_a_transfer_request_waits_in_the_outbox_until_delivered_by_email_and_web
     controller, recorder = smtp_server
     clinics.ok("org", "contact", "south", "--email", "billing@south.example", today="2025-10-01")
     clinics.env["SEATLEDGER_WEBHOOK_SECRET"] = SECRET
+    # The local receiver is plain http on loopback: the documented opt-in (decision 0039).
+    clinics.env["SEATLEDGER_ALLOW_WEBHOOK_HOSTS"] = "127.0.0.1"
     clinics.ok(
         "org", "contact", "south", "--webhook-url", webhook_receiver.url, "--webhook-secret",
         today="2025-10-01",

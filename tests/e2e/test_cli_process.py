@@ -71,6 +71,7 @@ COMMANDS = [
     ["invoice", "show"],
     ["invoice", "explain"],
     ["invoice", "verify"],
+    ["invoice", "seal"],
     ["invoice", "evidence"],
     ["invoice", "export"],
     ["seller"],

@@ -219,6 +219,10 @@ def test_contract_billing_and_proof(ledger: Ledger) -> None:
     assert ledger.invoice(invoice.id) == invoice
     assert ledger.invoices("acme", "2026-09") == [invoice]
     assert ledger.verify(invoice.id).ok
+    whole = ledger.verify_all()
+    assert whole.ok
+    assert [v.invoice for v in whole.invoices] == [invoice.id]
+    assert whole.chain.length == 1
     assert any("3 seats counted" in line for line in ledger.explain(invoice.id))
     with pytest.raises(LedgerRefused) as unknown:
         ledger.invoice("INV-nope")

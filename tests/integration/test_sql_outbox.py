@@ -6,6 +6,7 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 from local_servers import LOOPBACK, EphemeralController, Receiver, Recorder
 
@@ -59,12 +60,18 @@ def test_a_rolled_back_transaction_sends_nothing(ledger: Services) -> None:
     assert outbox_ids(ledger) == []
 
 
+def local_receivers_allowed(services: Services) -> Services:
+    """The test receivers listen on plain http on loopback: the documented opt-in."""
+    return attrs.evolve(services, webhook_hosts=frozenset({"127.0.0.1"}))
+
+
 def test_every_message_reaches_email_webhook_and_log_with_its_id_and_signature(
     ledger: Services,
     smtp_server: tuple[EphemeralController, Recorder],
     webhook_receiver: Receiver,
 ) -> None:
     controller, recorder = smtp_server
+    ledger = local_receivers_allowed(ledger)
     notify.set_contact(ledger, "south", emails=["billing@south.example"]).unwrap()
     notify.set_contact(
         ledger, "north", webhook_url=webhook_receiver.url, webhook_secret=SECRET
@@ -97,6 +104,7 @@ def test_every_message_reaches_email_webhook_and_log_with_its_id_and_signature(
 def test_a_message_claimed_by_a_deliverer_that_died_is_delivered_after_its_lease(
     ledger: Services, clock: FixedClock, webhook_receiver: Receiver
 ) -> None:
+    ledger = local_receivers_allowed(ledger)
     notify.set_contact(
         ledger, "south", webhook_url=webhook_receiver.url, webhook_secret=SECRET
     ).unwrap()

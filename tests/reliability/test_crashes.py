@@ -49,10 +49,13 @@ from reliability_support import (
     write_import,
 )
 
+from seatledger.domain.services.billing import BATCH_ORGS
+
 RUNS = int(os.environ.get("SEATLEDGER_CRASH_RUNS", "8"))
 SEED = int(os.environ.get("SEATLEDGER_CRASH_SEED", "20251123"))
 IMPORT_ROWS = int(os.environ.get("SEATLEDGER_CRASH_IMPORT_ROWS", "3000"))
-BILLED_ORGS = 60
+# More than one billing batch (BATCH_ORGS, 100), so a kill can land between two batches.
+BILLED_ORGS = 150
 DRIVER = Path(__file__).with_name("crash_driver.py")
 
 
@@ -87,6 +90,31 @@ def kill_after(argv: list[str], db: Path, delay: float) -> tuple[int | None, str
         return None, out
 
 
+def kill_after_first_batch(argv: list[str], db: Path) -> bool:
+    """Start ``argv`` and SIGKILL it as soon as the first batch's invoices are committed
+    (polled in SQL every millisecond); True if it was still running then."""
+    process = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=process_env(db)
+    )
+    try:
+        while process.poll() is None:
+            try:
+                with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.01) as conn:
+                    (issued,) = conn.execute("SELECT count(*) FROM invoices").fetchone()
+            except sqlite3.OperationalError:
+                issued = 0  # locked or not created yet
+            if issued >= BATCH_ORGS:
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                return True
+            time.sleep(0.001)
+        return False
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def startup(db: Path) -> float:
     """How long the CLI takes to start and open the database, before any real work."""
     _, took = timed(cli_argv(["--json", "org", "list"]), db)
@@ -119,7 +147,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     # Billing: many organisations, nothing billed yet.
     db = base / "bill.db"
-    billable_orgs(Cli(db), [f"o{i:02d}" for i in range(BILLED_ORGS)], seats_each=3, tmp=base)
+    billable_orgs(Cli(db), [f"o{i:03d}" for i in range(BILLED_ORGS)], seats_each=3, tmp=base)
     made["bill"] = db
 
     # Seat changes after an issued invoice: late reports backdated into September.
@@ -254,7 +282,7 @@ def test_a_killed_billing_run_leaves_whole_invoices_and_can_be_run_again(
     assert full.returncode == 0, full.stderr
     start = startup(templates["bill"])
     expected = tuple(i["invoice"] for i in json.loads(full.stdout)["invoices"])
-    assert len(expected) == BILLED_ORGS
+    assert len(expected) == BILLED_ORGS > BATCH_ORGS
     partial = 0
     for round_, delay in enumerate(delays(rng, duration, start)):
         db = copy_db(templates["bill"], tmp_path / f"r{round_}.db")
@@ -268,14 +296,27 @@ def test_a_killed_billing_run_leaves_whole_invoices_and_can_be_run_again(
         if code == 0:
             assert shot.invoice_ids == tuple(sorted(expected))
         partial += 0 < shot.invoices < BILLED_ORGS
+        # A batch is committed whole: a partly billed period holds whole batches.
+        assert shot.invoices in (0, BATCH_ORGS, BILLED_ORGS)
         # Running it again finishes the job: one invoice per organisation, no more.
         again = Cli(db).json("bill", "run", "--period", "2025-09", today="2025-10-01")
         assert {o["outcome"] for o in again["outcomes"]} <= {"issued", "already issued"}
         assert snapshot(db).invoice_ids == tuple(sorted(expected))
         assert legal_numbers(db) == list(range(1, BILLED_ORGS + 1))
         db.unlink()
-    # How many kills landed mid-run depends on timing, so it is reported, not asserted.
+    # How many random kills landed mid-run depends on timing, so it is reported, not asserted.
     print(f"billing: {partial} of {RUNS} kills left a partly billed period")
+    # One more kill aimed between the two batches: the partly billed period, then finished.
+    db = copy_db(templates["bill"], tmp_path / "between-batches.db")
+    if kill_after_first_batch(argv, db):
+        check_database(db)
+        assert snapshot(db).invoices == BATCH_ORGS
+        again = Cli(db).json("bill", "run", "--period", "2025-09", today="2025-10-01")
+        outcomes = [o["outcome"] for o in again["outcomes"]]
+        assert outcomes.count("already issued") == BATCH_ORGS
+        assert outcomes.count("issued") == BILLED_ORGS - BATCH_ORGS
+        assert snapshot(db).invoice_ids == tuple(sorted(expected))
+        print("billing: a kill between the batches left the first batch, and a rerun finished")
 
 
 def test_killed_seat_changes_keep_every_acknowledged_change(

@@ -420,6 +420,8 @@ def test_a_killed_webhook_delivery_loses_no_message_and_finishes_when_run_again(
 
     def contact(cli: Cli, org: str) -> None:
         cli.env["SEATLEDGER_WEBHOOK_SECRET"] = SECRET
+        # The local receiver is plain http on loopback: the documented opt-in (decision 0039).
+        cli.env["SEATLEDGER_ALLOW_WEBHOOK_HOSTS"] = "127.0.0.1"
         cli.ok("org", "contact", org, "--webhook-url", f"{receiver.url}/template",
                "--webhook-secret", today="2025-09-01")  # fmt: skip
 
@@ -432,6 +434,7 @@ def test_a_killed_webhook_delivery_loses_no_message_and_finishes_when_run_again(
     def aim(db: Path, name: str) -> str:
         """Point every organisation's webhook of ``db`` at its own path; the path."""
         cli = Cli(db)  # no secret in its environment: the one set stays
+        cli.env["SEATLEDGER_ALLOW_WEBHOOK_HOSTS"] = "127.0.0.1"  # the opt-in, as above
         for org in sorted(set(orgs.values())):
             cli.ok("org", "contact", org, "--webhook-url", f"{receiver.url}/{name}",
                    today="2025-10-01")  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -295,3 +296,187 @@ def test_extreme_arguments_never_crash_and_change_nothing(ledger: Cli, args: lis
     assert "Traceback" not in outcome.err, outcome.err
     assert outcome.code in (0, 1, 2), outcome
     assert snapshot(ledger.db) == before
+
+
+# -- numbers, instants and texts past every limit (issue 20), each refused with nothing changed
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["usage", "record", "a", "new-dossier", "--quantity", "9" * 5000], "invalid-quantity"),
+        (
+            ["usage", "correct", "9" * 5000, "--quantity", "1", "--reason", "x"],
+            "unknown-usage-record",
+        ),
+        (["transfer", "request", "a-s0", "--to", "a", "--expires-in", "9" * 30], "invalid-expiry"),
+        (["transfer", "request", "a-s0", "--to", "a", "--expires-in", "3000000"], "invalid-expiry"),
+        (
+            ["seats", "a", "--on", "2025-09-30", "--as-known-at", "9999-12-31T23:59:59-05:00"],
+            "invalid-instant",
+        ),
+        (
+            ["seats", "a", "--on", "2025-09-30", "--as-known-at", "0001-01-01T00:00:00+05:00"],
+            "invalid-instant",
+        ),
+        (["notify", "deliver", "--limit", "9" * 30], "usage-error"),
+        (["notify", "deliver", "--limit", str(2**64)], "usage-error"),
+        (
+            ["contract", "set", "a", "--licensed", "9" * 5000, "--overage-price", "1"],
+            "invalid-contract",
+        ),
+        (["contract", "set", "a", "--vat", "1E+999999999"], "invalid-amount"),
+        (["contract", "set", "a", "--vat", "9" * 5000], "invalid-amount"),
+        (["--actor", "a" * 5000, "seat", "activate", "zz", "--org", "a"], "invalid-text"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else " ".join(a[:12] for a in v)[:40],
+)
+def test_numbers_instants_and_texts_past_every_limit_are_refused(
+    ledger: Cli, args: list[str], code: str
+):
+    before = snapshot(ledger.db)
+    outcome = ledger(*args, today="2025-10-01", json_=True)
+    refused_cleanly(ledger, outcome, before)
+    assert outcome.error()["code"] == code
+    assert len(outcome.err) < 2000, "the refusal does not echo thousands of digits"
+
+
+def _catalog(tmp: Path, name: str, text: str) -> Path:
+    path = tmp / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+SHIPPED = Path(__file__).parents[2] / "seatledger" / "adapters" / "catalog" / "default.toml"
+
+
+@pytest.mark.parametrize(
+    "kind", ["deep arrays", "deep keys", "5000-digit integer", "huge exponent", "dev-zero", "fifo"]
+)
+def test_a_hostile_catalog_is_refused_without_hanging_and_changes_nothing(
+    ledger: Cli, tmp_path: Path, kind: str
+):
+    shipped = SHIPPED.read_text(encoding="utf-8")
+    if kind == "deep arrays":
+        path = _catalog(tmp_path, "c.toml", "x = " + "[" * 5000 + "]" * 5000 + "\n")
+    elif kind == "deep keys":
+        path = _catalog(tmp_path, "c.toml", "a." * 3000 + "b = 1\n")
+    elif kind == "5000-digit integer":
+        path = _catalog(
+            tmp_path, "c.toml", shipped.replace('vat_percent = "21"', "vat_percent = " + "9" * 5000)
+        )
+    elif kind == "huge exponent":
+        path = _catalog(
+            tmp_path, "c.toml", shipped.replace('monthly = "39.00"', 'monthly = "1E+999999999"')
+        )
+    elif kind == "dev-zero":
+        path = Path("/dev/zero")
+    else:
+        path = tmp_path / "catalog.fifo"
+        os.mkfifo(path)
+    before = snapshot(ledger.db)
+    outcome = ledger(
+        "--catalog", str(path), "bill", "run", "--period", "2025-10", today="2025-11-01", json_=True
+    )
+    refused_cleanly(ledger, outcome, before)
+    assert outcome.error()["code"] == "invalid-catalog"
+
+
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo", "shadow"])
+def test_an_import_that_is_not_a_seat_file_is_refused_and_echoes_nothing_of_it(
+    ledger: Cli, tmp_path: Path, kind: str
+):
+    secret = "root:$6$s3cr3tS4lt$ZmFrZWhhc2g:19000:0:99999:7:::"
+    if kind == "dev-zero":
+        path = Path("/dev/zero")
+    elif kind == "fifo":
+        path = tmp_path / "seats.fifo"
+        os.mkfifo(path)
+    else:  # a copy of what /etc/shadow looks like (the real one is readable only by root)
+        path = tmp_path / "shadow"
+        path.write_text(secret + "\ndaemon:*:19000:0:99999:7:::\n", encoding="utf-8")
+    before = snapshot(ledger.db)
+    outcome = ledger("seat", "import", str(path), today="2025-10-01", json_=True)
+    refused_cleanly(ledger, outcome, before)
+    assert outcome.error()["code"] == "import-rejected"
+    assert "root" not in outcome.err
+    assert "s3cr3t" not in outcome.err
+    assert "daemon" not in outcome.err
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.example/a\nX-Injected: 1",
+        "https://hooks.example/\x07bell",
+        "https://hooks.example/a b",
+        "http://hooks.example/plain",
+        "https://127.0.0.1/hook",
+        "https://localhost:8443/hook",
+        "https://10.1.2.3/hook",
+        "https://192.168.0.10/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/hook",
+        "https://[::ffff:127.0.0.1]/hook",
+        "https://[fe80::1]/hook",
+        "https://user:pass@hooks.example/hook",
+        "ftp://hooks.example/hook",
+        "https://hooks.example/" + "x" * 5000,
+    ],
+    ids=lambda u: u[:40],
+)
+def test_a_webhook_url_to_an_internal_host_or_with_control_characters_is_refused(
+    ledger: Cli, url: str
+):
+    before = snapshot(ledger.db)
+    ledger.env["SEATLEDGER_WEBHOOK_SECRET"] = "a-long-enough-secret"
+    try:
+        outcome = ledger(
+            "org", "contact", "a", "--webhook-url", url, today="2025-10-01", json_=True
+        )
+    finally:
+        del ledger.env["SEATLEDGER_WEBHOOK_SECRET"]
+    refused_cleanly(ledger, outcome, before)
+    assert outcome.error()["code"] == "invalid-text"
+    assert len(outcome.err) < 1000
+
+
+def test_an_internal_webhook_host_is_accepted_once_the_deployment_allows_it(tmp_path: Path):
+    cli = Cli(tmp_path / "ledger.db")
+    cli.ok("org", "add", "a", "--name", "A", today="2025-09-01")
+    cli.env["SEATLEDGER_WEBHOOK_SECRET"] = "a-long-enough-secret"
+    refused = cli("org", "contact", "a", "--webhook-url", "http://127.0.0.1:9/hook", json_=True)
+    assert refused.code == 1
+    cli.env["SEATLEDGER_ALLOW_WEBHOOK_HOSTS"] = "127.0.0.1"
+    assert cli.json("org", "contact", "a", "--webhook-url", "http://127.0.0.1:9/hook")
+    assert cli.json("org", "contact", "a", "--webhook-url", "https://hooks.example/ok")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("what", ["actor", "holder", "secret", "url", "reason"])
+def test_over_long_texts_are_refused_on_postgresql_too(
+    postgres_url: str, tmp_path: Path, what: str
+):
+    cli = Cli(postgres_url)
+    cli.ok("init")
+    cli.ok("org", "add", "a", "--name", "A", today="2025-09-01")
+    before = snapshot(postgres_url)
+    long = "x" * 5000
+    if what == "actor":
+        outcome = cli("--actor", long, "seat", "activate", "s1", "--org", "a", json_=True)
+    elif what == "holder":
+        outcome = cli("seat", "activate", "s1", "--org", "a", "--holder", long, json_=True)
+    elif what == "reason":
+        outcome = cli("seat", "activate", "s1", "--org", "a", "--reason", long, json_=True)
+    elif what == "secret":
+        cli.env["SEATLEDGER_WEBHOOK_SECRET"] = long
+        outcome = cli("org", "contact", "a", "--webhook-url", "https://hooks.example/h", json_=True)
+    else:
+        cli.env["SEATLEDGER_WEBHOOK_SECRET"] = "a-long-enough-secret"
+        outcome = cli(
+            "org", "contact", "a", "--webhook-url", "https://h.example/" + long, json_=True
+        )
+    assert "Traceback" not in outcome.err
+    assert outcome.code == 1, outcome
+    assert outcome.error()["code"] == "invalid-text"
+    assert snapshot(postgres_url) == before

@@ -20,6 +20,12 @@ def billed(tmp_path: Path) -> Cli:
     return cli
 
 
+def document_head(cli: Cli) -> str:
+    head: str = cli.json("invoice", "verify", "--all")["chain"]["head"]
+    assert len(head) == 64
+    return head
+
+
 def test_verify_all_on_an_empty_ledger_says_there_is_nothing(tmp_path: Path):
     cli = Cli(tmp_path / "ledger.db")
     assert "nothing to verify" in cli.ok("invoice", "verify", "--all")
@@ -28,6 +34,8 @@ def test_verify_all_on_an_empty_ledger_says_there_is_nothing(tmp_path: Path):
         "verified": 0,
         "failed": [],
         "invoices": [],
+        "chain": {"length": 0, "head": "0" * 64, "signed": 0, "signatures_checked": False},
+        "problems": [],
     }
 
 
@@ -38,6 +46,8 @@ def test_verify_all_passes_every_issued_invoice(billed: Cli):
         "INV-2025-09-b: ok",
         "INV-2025-09-c: ok",
         "3 of 3 invoices verified",
+        f"chain of 3 seal(s), head {document_head(billed)}; signatures not checked (no key: "
+        "SEATLEDGER_SIGNING_KEY or SEATLEDGER_VERIFY_KEYS)",
     ]
     document = billed.json("invoice", "verify", "--all")
     assert document["checked"] == document["verified"] == 3
@@ -82,7 +92,7 @@ def test_verify_all_reports_a_tampered_copy_and_exits_1(billed: Cli, tmp_path: P
     assert "2 of 3 invoices verified, 1 failed" in text.out
     assert "refused (invoice-mismatch)" in text.err
     # The original is untouched and still verifies.
-    assert billed.ok("invoice", "verify", "--all").endswith("3 of 3 invoices verified\n")
+    assert "3 of 3 invoices verified\n" in billed.ok("invoice", "verify", "--all")
 
 
 def test_verify_needs_one_invoice_or_all(billed: Cli):

@@ -185,6 +185,7 @@ OPERATORS_ONLY = {
     Action.TRANSFER_EXPIRE,
     Action.INVOICE_ISSUE,
     Action.SELLER_SET,
+    Action.INVOICE_SEAL,
     Action.REMIND,
     Action.DELIVER,
     Action.SEAT_OWNER_CHANGE,

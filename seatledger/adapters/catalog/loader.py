@@ -19,6 +19,7 @@ import cattrs
 from attrs import define, field
 from returns.result import Failure, Result, Success
 
+from seatledger.adapters.bounded_files import MIB, UnreadableFile, read_bounded
 from seatledger.domain.catalog import (
     Addon,
     Cadence,
@@ -84,6 +85,10 @@ class _RawCatalog:
     discounts: dict[str, _RawDiscount] = field(factory=dict)
 
 
+# No price or rate needs more than a trillion (13 digits before the point).
+MAX_AMOUNT_DIGITS = 12
+
+
 def _decimal(value: Any, _: type) -> Decimal:
     if isinstance(value, bool | float):
         raise ValueError(f'write amounts as strings such as "39.00", not {value!r}')
@@ -95,6 +100,9 @@ def _decimal(value: Any, _: type) -> Decimal:
         raise ValueError(f"{value!r} is not a decimal amount") from None
     if not parsed.is_finite():
         raise ValueError(f"{value!r} is not a finite amount")
+    if parsed and parsed.adjusted() > MAX_AMOUNT_DIGITS:
+        # 1E+999999999 is finite, but every sum or rounding of it overflows.
+        raise ValueError(f"{str(value)[:40]!r} is too large: at most {MAX_AMOUNT_DIGITS} digits")
     return parsed
 
 
@@ -168,12 +176,43 @@ def _to_domain(raw: _RawCatalog) -> Catalog:
     )
 
 
+# A catalog is a few kilobytes of TOML with tables two or three levels deep.
+MAX_CATALOG_BYTES = MIB
+MAX_DEPTH = 16
+
+
+def _nesting(text: str) -> int:
+    """An upper bound of how deeply the TOML nests: brackets and braces (strings included),
+    and the dots of a key or table name. Cheap, and enough to refuse a file before the TOML
+    parser recurses into it."""
+    deepest = depth = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    keys = (
+        line.split("=", 1)[0]
+        for line in text.splitlines()
+        if "=" in line or line.lstrip().startswith("[")
+    )
+    dotted = max((key.count(".") for key in keys), default=0)
+    return max(deepest, dotted + 1)
+
+
 def parse_catalog(text: str, source: str) -> Result[Catalog, InvalidCatalog]:
     """Parse and check catalog text; every problem names its key."""
+    depth = _nesting(text)
+    if depth > MAX_DEPTH:
+        return Failure(InvalidCatalog(source, (f"nests {depth} levels deep; at most {MAX_DEPTH}",)))
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return Failure(InvalidCatalog(source, (f"not valid TOML: {exc}",)))
+    except (ValueError, RecursionError, OverflowError):
+        # An integer of thousands of digits (Python's conversion limit), or nesting.
+        return Failure(InvalidCatalog(source, ("holds a number or a nesting too large to read",)))
     try:
         raw = _converter.structure(data, _RawCatalog)
     except cattrs.BaseValidationError as exc:
@@ -192,9 +231,9 @@ def load_catalog(path: Path | None = None) -> Result[Catalog, InvalidCatalog]:
         text = resources.files(__package__).joinpath(SHIPPED).read_text(encoding="utf-8")
         return parse_catalog(text, f"(shipped) {SHIPPED}")
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return Failure(InvalidCatalog(str(path), (f"cannot be read: {exc.strerror}",)))
+        raw = read_bounded(path, MAX_CATALOG_BYTES)
+    except UnreadableFile as exc:
+        return Failure(InvalidCatalog(str(path), (str(exc),)))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

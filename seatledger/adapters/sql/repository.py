@@ -28,7 +28,7 @@ kind.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
@@ -41,6 +41,7 @@ from sqlalchemy import (
     BindParameter,
     Column,
     ColumnElement,
+    CompoundSelect,
     Date,
     Dialect,
     Select,
@@ -71,6 +72,7 @@ from seatledger.adapters.sql.tables import (
     contract_versions,
     idempotency_keys,
     invoice_evidence_seats,
+    invoice_seals,
     invoices,
     ledger_head,
     operators,
@@ -111,6 +113,7 @@ from seatledger.domain.policies import ContractPolicies
 from seatledger.domain.ports import LedgerHead
 from seatledger.domain.queries import RangeMode, SeatRow
 from seatledger.domain.reference_dates import YearStart
+from seatledger.domain.seals import Seal
 from seatledger.domain.seat import FactKind, SeatFact, SeatKind
 from seatledger.domain.timeline import BillingSpan, timeline
 from seatledger.domain.usage import UsageRecord, UsageSupersession
@@ -433,6 +436,30 @@ _SPAN_KEYS = (
     "known_from",
     "known_until",
 )
+
+
+def seal_row(seal: Seal) -> dict[str, Any]:
+    return {
+        "seq": seal.position,
+        "invoice_id": seal.invoice,
+        "content_hash": seal.content_hash,
+        "previous_hash": seal.previous,
+        "chain_hash": seal.chain_hash,
+        "key_id": seal.key_id,
+        "signature": seal.signature,
+    }
+
+
+def seal_of(m: RowMapping) -> Seal:
+    return Seal(
+        position=int(m["seq"]),
+        invoice=m["invoice_id"],
+        content_hash=m["content_hash"],
+        previous=m["previous_hash"],
+        chain_hash=m["chain_hash"],
+        key_id=m["key_id"],
+        signature=m["signature"],
+    )
 
 
 def span_values(seat: SeatId, span: BillingSpan, known_from: int) -> tuple[Any, ...]:
@@ -861,6 +888,7 @@ class SqlLedger:
         self._contracts: dict[OrgId, list[Contract]] = {}
         self._summaries: dict[OrgId, list[IssuedSummary]] = {}
         self._absent: set[str] = set()  # invoice ids known not to exist
+        self._last_seal: Seal | None = None  # the seal this transaction appended last
         self._no_usage: set[OrgId] = set()  # organisations with no usage recorded at all
         # Organisations with nothing recorded after an instant (``changed_since``).
         self._quiet: tuple[datetime, set[OrgId]] | None = None
@@ -1593,6 +1621,71 @@ class SqlLedger:
         if invoice.issued_at is not None:
             # Issuing is recorded: nothing dated before it can be recorded after it.
             self._move_recorded_at(invoice.issued_at)
+
+    # --- seals and checks against the facts ---------------------------------------
+    def last_seal(self) -> Seal | None:
+        if self._last_seal is not None:
+            return self._last_seal
+        row = self.conn.execute(
+            select(invoice_seals).order_by(invoice_seals.c.seq.desc()).limit(1)
+        ).first()
+        return None if row is None else seal_of(row._mapping)
+
+    def add_seal(self, seal: Seal) -> None:
+        self.conn.execute(invoice_seals.insert().values(seal_row(seal)))
+        self._last_seal = seal
+
+    def seals(self) -> Sequence[Seal]:
+        rows = self.conn.execute(select(invoice_seals).order_by(invoice_seals.c.seq))
+        return [seal_of(r) for r in rows.mappings()]
+
+    def invoice_hashes(self) -> Mapping[str, str]:
+        self.flush()
+        rows = self.conn.execute(select(invoices.c.id, invoices.c.evidence_hash))
+        return {str(row[0]): str(row[1]) for row in rows}
+
+    def projection_drift(self, org: OrgId | None) -> Sequence[SeatId]:
+        """Replay the facts of the seats concerned, chunk by chunk, and compare every span row
+        (``known_from`` and ``known_until`` included) with the stored ones."""
+        self.flush()
+        chosen: Select[Any] | CompoundSelect[Any]
+        if org is None:
+            chosen = select(seat_facts.c.seat_id).distinct()
+        else:
+            named = or_(seat_facts.c.org_id == org, seat_facts.c.from_org_id == org)
+            chosen = (
+                select(seat_facts.c.seat_id)
+                .where(named)
+                .union(select(billing_spans.c.seat_id).where(billing_spans.c.org_id == org))
+            )
+        seats = sorted(SeatId(s) for s in self.conn.execute(chosen).scalars())
+        drifted: list[SeatId] = []
+        for batch in chunks(seats, self._chunk):
+            facts = self.seat_facts_of(batch)
+            stored: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+            rows = self.conn.execute(
+                select(*(billing_spans.c[k] for k in _SPAN_KEYS)).where(
+                    self._among(billing_spans.c.seat_id, batch)
+                )
+            )
+            for row in rows:
+                stored[row[0]].append(tuple(row))
+            for seat in batch:
+                inserts: list[dict[str, Any]] = []
+                history = list(facts.get(seat, ()))
+                instants = sorted({f.recorded_at for f in history})
+                replay(seat, history, instants, {}, defaultdict(list), inserts)
+                expected = Counter(tuple(r[k] for k in _SPAN_KEYS) for r in inserts)
+                if expected != Counter(stored.get(seat, [])):
+                    drifted.append(seat)
+            # A span of a seat with no facts at all is drift too (the seats above have facts).
+        if org is not None:
+            orphans = select(billing_spans.c.seat_id).where(
+                billing_spans.c.org_id == org,
+                ~billing_spans.c.seat_id.in_(select(seat_facts.c.seat_id)),
+            )
+            drifted += [SeatId(s) for s in self.conn.execute(orphans.distinct()).scalars()]
+        return sorted(set(drifted))
 
     def get_invoice(self, invoice: str) -> Invoice | None:
         if invoice in self._absent:

@@ -383,6 +383,19 @@ invoice_evidence_seats = Table(
     Column("addons", Text, nullable=False),
 )
 
+# One seal per issued document (or checkpoint), chained by hash and signed (migration 0016).
+invoice_seals = Table(
+    "invoice_seals",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("invoice_id", String(INVOICE_ID), nullable=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("previous_hash", String(64), nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+    Column("key_id", String(64), nullable=True),
+    Column("signature", String(200), nullable=True),
+)
+
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,

@@ -25,6 +25,7 @@ POLICY: Final = Authorisation()
 
 # The actor of a use case called without one (it may do everything only in an open ledger).
 SYSTEM_ACTOR: Final = "seatledger"
+WRONG_PASSPHRASE: Final = "wrong passphrase"
 
 
 def standing(store: Store, actor: str, *orgs: OrgId | None) -> Standing:
@@ -60,7 +61,7 @@ def authenticated_operator(
     if passphrase is None:
         return Failure(NotAuthenticated(actor, "no passphrase given (SEATLEDGER_PASSPHRASE)"))
     if not pins.verify(passphrase, found.credential_hash):
-        return Failure(NotAuthenticated(actor, "wrong passphrase"))
+        return Failure(NotAuthenticated(actor, WRONG_PASSPHRASE))
     return Success(found)
 
 

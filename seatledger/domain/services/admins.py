@@ -30,12 +30,19 @@ from seatledger.domain.recording import assign_recorded_at
 from seatledger.domain.services.access import (
     POLICY,
     SYSTEM_ACTOR,
+    WRONG_PASSPHRASE,
     authenticated_operator,
     record,
     standing,
 )
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
+from seatledger.domain.services.throttle import (
+    keep_wrong_passphrase,
+    keep_wrong_pin,
+    wait_before_passphrase,
+    wait_before_pin,
+)
 
 
 def add_admin(
@@ -136,6 +143,10 @@ def unlock_admin(
     if isinstance(checked_actor, Failure):
         return Failure(checked_actor.failure())
     who = checked_actor.unwrap()
+    if by is not None and pin is not None:
+        wait_before_pin(services, org, by)
+    elif passphrase is not None:
+        wait_before_passphrase(services, who)
     with services.uow.transaction(write=True) as ledger:
         found = require_organisation(ledger, org)
         if isinstance(found, Failure):
@@ -153,12 +164,15 @@ def unlock_admin(
         if not with_pin:
             proved = authenticated_operator(ledger, pins, who, passphrase)
             if isinstance(proved, Failure):
+                if proved.failure().why == WRONG_PASSPHRASE:
+                    keep_wrong_passphrase(services, ledger, who, allowed.unwrap())
                 return Failure(proved.failure())
         if by is not None and pin is not None:
             unlocker = authenticate(ledger, pins, org_id, by, pin)
             if isinstance(unlocker, Failure):
-                if isinstance(unlocker.failure(), WrongPin):
-                    services.uow.commit()
+                wrong = unlocker.failure()
+                if isinstance(wrong, WrongPin):
+                    keep_wrong_pin(services, ledger, wrong, who, allowed.unwrap())
                 return Failure(unlocker.failure())
         recorded = assign_recorded_at(services.clock, ledger.head())
         if isinstance(recorded, Failure):

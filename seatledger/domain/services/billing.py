@@ -43,6 +43,7 @@ from seatledger.domain.errors import (
     CurrencyMismatch,
     LedgerError,
     NoContract,
+    NoSigningKey,
     ReferenceDateNotReached,
     UnknownInvoice,
 )
@@ -87,6 +88,7 @@ from seatledger.domain.pricing import (
 )
 from seatledger.domain.queries import SeatRow
 from seatledger.domain.recording import assign_recorded_at
+from seatledger.domain.seals import ChainCheck, Seal, check_chain, checkpoint_hash, next_seal
 from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, record, standing
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
@@ -701,6 +703,10 @@ def bill_organisation(
         document = _issue(store, draft, organisation, seller, today, contract.payment_method.value)
         store.add_invoice(document)
         stored.append(document)
+        # Chained (and signed, with a key) in the transaction that issues it (decision 0037).
+        store.add_seal(
+            next_seal(store.last_seal(), document.id, document.evidence_hash, services.signer)
+        )
         assert document.issued_at is not None
         store.enqueue(
             notifications.invoice_messages(document, document.issued_at), document.issued_at
@@ -931,7 +937,13 @@ def list_invoices(
 
 @frozen
 class Verification:
-    """The outcome of ``invoice verify``: every check, and what differed, if anything."""
+    """The outcome of ``invoice verify``: every check, and what differed, if anything.
+
+    ``seal`` says how the invoice's place in the chain of issued documents is
+    vouched for: ``signed`` (its own seal's signature checked), ``covered``
+    (a later signed seal, checked, commits to it), ``unchecked`` (signatures
+    not checked: no public key given), or ``unsigned`` (no signature covers it).
+    """
 
     invoice: str
     hash_matches: bool
@@ -939,28 +951,93 @@ class Verification:
     lines_match: bool
     adjustments_match: bool
     problems: tuple[str, ...]
+    sealed: bool = True
+    seal: str = "unchecked"
+    facts_match: bool = True
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
+@frozen
+class LedgerVerification:
+    """``invoice verify --all``: each invoice, and what the chain and the facts say as a whole."""
+
+    invoices: tuple[Verification, ...]
+    chain: ChainCheck
+    drifted: tuple[SeatId, ...]
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and all(v.ok for v in self.invoices)
+
+
 def verify_invoice(services: Services, invoice: str) -> Result[Verification, LedgerError]:
-    """Recompute an issued invoice from history as known at its cut, and check its hash."""
+    """Recompute an issued invoice from history as known at its cut, check its hash, its seal
+    in the chain of issued documents, and the projection of its organisation's seats against
+    the facts."""
     with services.uow.transaction(write=False) as store:
         found = store.get_invoice(invoice)
         if found is None:
             return Failure(UnknownInvoice(invoice))
-        return Success(verify(store, found))
+        chain = check_chain(store.seals(), store.invoice_hashes(), services.seal_keys)
+        drifted = store.projection_drift(found.org)
+        return Success(verify(store, found, chain, drifted))
 
 
-def verify(store: Store, invoice: Invoice) -> Verification:
+def verify_ledger(services: Services) -> Result[LedgerVerification, LedgerError]:
+    """Verify every issued invoice, walk the whole chain once and replay every seat's facts."""
+    with services.uow.transaction(write=False) as store:
+        chain = check_chain(store.seals(), store.invoice_hashes(), services.seal_keys)
+        drifted = tuple(store.projection_drift(None))
+        checks = tuple(
+            verify(store, i, chain, drifted, only_concerned=True)
+            for i in store.invoices(None, None)
+        )
+        problems = list(chain.general())
+        if drifted:
+            problems.append(_drift_problem(drifted))
+        return Success(LedgerVerification(checks, chain, drifted, tuple(problems)))
+
+
+def _drift_problem(drifted: Sequence[SeatId]) -> str:
+    return (
+        f"the billing projection of {len(drifted)} seat(s) differs from their facts (rewritten "
+        f"outside seatledger): {list(drifted)[:10]}"
+    )
+
+
+def verify(
+    store: Store,
+    invoice: Invoice,
+    chain: ChainCheck | None = None,
+    drifted: Sequence[SeatId] = (),
+    *,
+    only_concerned: bool = False,
+) -> Verification:
+    """One invoice's checks. ``chain`` is the walk of the whole chain, ``drifted`` the seats
+    whose projection differs from their facts (all of them the invoice's organisation's,
+    unless ``only_concerned``: then only those it counted or would count now are its own)."""
     problems: list[str] = []
     cut = invoice.evidence.as_known_at
     hash_ok = evidence_hash(invoice) == invoice.evidence_hash
     if not hash_ok:
         problems.append("the content hash does not match: the stored invoice was altered")
+    sealed = True
+    seal = "unchecked"
+    if chain is not None:
+        mine = chain.of(invoice.id)
+        sealed = not mine
+        problems += mine
+        seal = chain.status.get(invoice.id, "unsigned")
     lines, rows, usage, recomputed_basis = _recompute(store, invoice, cut)
+    concerned = {r.seat for r in invoice.evidence.seats} | {r.seat for r in rows}
+    mine_drifted = [s for s in drifted if s in concerned or not only_concerned]
+    facts_ok = not mine_drifted
+    if mine_drifted:
+        problems.append(_drift_problem(mine_drifted))
     seats_ok = (
         tuple(rows) == invoice.evidence.seats
         and tuple(sorted(usage, key=lambda u: u.seq)) == invoice.evidence.usage
@@ -994,7 +1071,33 @@ def verify(store: Store, invoice: Invoice) -> Verification:
         if charges_subtotal(recomputed) != basis.recomputed:
             adjustments_ok = False
             problems.append(f"the adjustment to {basis.original} no longer recomputes")
-    return Verification(invoice.id, hash_ok, seats_ok, lines_ok, adjustments_ok, tuple(problems))
+    return Verification(
+        invoice.id, hash_ok, seats_ok, lines_ok, adjustments_ok, tuple(problems),
+        sealed=sealed, seal=seal, facts_match=facts_ok,
+    )  # fmt: skip
+
+
+def seal_chain(services: Services, actor: str = SYSTEM_ACTOR) -> Result[Seal, LedgerError]:
+    """Append a signed checkpoint that vouches for every seal before it (``invoice seal``)."""
+    if services.signer is None:
+        return Failure(NoSigningKey())
+    with services.uow.transaction(write=True) as store:
+        allowed = POLICY.check_operator_task(standing(store, actor), Action.INVOICE_SEAL)
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
+        recorded = assign_recorded_at(services.clock, store.head())
+        if isinstance(recorded, Failure):
+            return Failure(recorded.failure())
+        last = store.last_seal()
+        seal = next_seal(last, None, checkpoint_hash(last), services.signer)
+        store.add_seal(seal)
+        record(
+            store, recorded.unwrap(), actor, allowed.unwrap(), Action.INVOICE_SEAL,
+            subject=f"seal #{seal.position}",
+            text=f"chain signed up to {seal.previous[:16]} with key {seal.key_id}",
+        )  # fmt: skip
+        services.uow.commit()
+        return Success(seal)
 
 
 def _explain_coverage(invoice: Invoice) -> list[str]:

@@ -29,8 +29,10 @@ from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, record, stan
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
 from seatledger.domain.transfers import transfer_requests
+from seatledger.domain.webhook_urls import check_webhook_url
 
 _EMAIL_SHAPE = "@"
+MAX_SECRET = 500  # the column's width on PostgreSQL
 DEFAULT_POLICY = ReminderPolicy()
 DEFAULT_SCHEDULE = RetrySchedule()
 
@@ -48,10 +50,14 @@ def set_contact(
     for address in emails or ():
         if _EMAIL_SHAPE not in address or len(address) > 254 or any(c.isspace() for c in address):
             return Failure(InvalidText("e-mail", f"{address!r} is not an e-mail address"))
-    if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
-        return Failure(InvalidText("webhook URL", f"{webhook_url!r} is not an http(s) URL"))
+    if webhook_url is not None:
+        checked_url = check_webhook_url(webhook_url, services.webhook_hosts)
+        if isinstance(checked_url, Failure):
+            return Failure(checked_url.failure())
     if webhook_secret is not None and len(webhook_secret) < 16:
         return Failure(InvalidText("webhook secret", "must be at least 16 characters"))
+    if webhook_secret is not None and len(webhook_secret) > MAX_SECRET:
+        return Failure(InvalidText("webhook secret", f"must be at most {MAX_SECRET} characters"))
     with services.uow.transaction(write=True) as store:
         found = require_organisation(store, org)
         if isinstance(found, Failure):

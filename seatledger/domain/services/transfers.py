@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Final
 
 from attrs import frozen
 from returns.result import Failure, Result, Success
@@ -41,6 +42,7 @@ from seatledger.domain.services.seats import (
     load_existing_seat,
     payer_organisation,
 )
+from seatledger.domain.services.throttle import keep_wrong_pin, wait_before_pin
 from seatledger.domain.transfers import (
     RequestStatus,
     TransferPolicy,
@@ -73,6 +75,10 @@ def _load_request(ledger: LedgerRepository, request: str) -> Result[TransferRequ
     return Success(found[0])
 
 
+# Ten years: a longer deadline is no deadline, and today + DAYS must stay in the calendar.
+MAX_EXPIRY_DAYS: Final = 3650
+
+
 def request_transfer(
     services: Services,
     seat: str,
@@ -92,8 +98,10 @@ def request_transfer(
     if isinstance(people, Failure):
         return Failure(people.failure())
     who, why = people.unwrap()
-    if expires_in_days is not None and expires_in_days < 1:
-        return Failure(InvalidExpiry(expires_in_days))
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
+        return Failure(
+            InvalidExpiry(expires_in_days if expires_in_days < 1 else MAX_EXPIRY_DAYS + 1)
+        )
     with services.uow.transaction(write=True) as ledger:
         loaded = load_existing_seat(ledger, seat)
         if isinstance(loaded, Failure):
@@ -157,6 +165,11 @@ def _decide(
     if isinstance(people, Failure):
         return Failure(people.failure())
     who, why = people.unwrap()
+    with services.uow.transaction(write=False) as reading:
+        asked = _load_request(reading, request)
+        receiving = asked.unwrap().receiver if isinstance(asked, Success) else None
+    if receiving is not None:
+        wait_before_pin(services, receiving, admin)
     with services.uow.transaction(write=True) as ledger:
         loaded_request = _load_request(ledger, request)
         if isinstance(loaded_request, Failure):
@@ -180,8 +193,9 @@ def _decide(
                 return Failure(still_allowed.failure())
         signed = authenticate(ledger, pins, receiver.id, admin, pin)
         if isinstance(signed, Failure):
-            if isinstance(signed.failure(), WrongPin):
-                services.uow.commit()  # keep the counted attempt, nothing else
+            wrong = signed.failure()
+            if isinstance(wrong, WrongPin):  # keep the counted attempt and its entry only
+                keep_wrong_pin(services, ledger, wrong, who, permitted.unwrap())
             return Failure(signed.failure())
         actor_text = f"{who} (admin {admin} of {receiver.id})"
         # An approval moves the payer from today on (see timeline.MOVES_PAYER), or from
@@ -358,6 +372,7 @@ def take_over(
     if isinstance(people, Failure):
         return Failure(people.failure())
     who, why = people.unwrap()
+    wait_before_pin(services, by, admin)
     with services.uow.transaction(write=True) as ledger:
         loaded = load_existing_seat(ledger, seat)
         if isinstance(loaded, Failure):
@@ -383,8 +398,9 @@ def take_over(
         assert payer is not None  # check_request refused a seat that is not active (INV-1)
         signed = authenticate(ledger, pins, taker.id, admin, pin)
         if isinstance(signed, Failure):
-            if isinstance(signed.failure(), WrongPin):
-                services.uow.commit()  # keep the counted attempt, nothing else
+            wrong = signed.failure()
+            if isinstance(wrong, WrongPin):  # keep the counted attempt and its entry only
+                keep_wrong_pin(services, ledger, wrong, who, permitted.unwrap())
             return Failure(signed.failure())
         fact = draft(
             sid, FactKind.TAKEN_OVER, on, f"{who} (admin {admin} of {taker.id})",

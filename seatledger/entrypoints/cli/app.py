@@ -124,6 +124,7 @@ _NOT_KEYED: Final = {
     "notify deliver": "it sends messages outside the database, at least once by design",
     "init": "it is idempotent by itself (run again, it changes nothing)",
     "demo": "it builds its own database",
+    "invoice seal": "signing the chain again only adds a checkpoint; it changes no money",
 }
 
 

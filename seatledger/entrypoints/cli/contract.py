@@ -69,7 +69,9 @@ def _whole(value: str | None, name: str) -> int | None:
         return None
     cleaned = value.strip()
     if not cleaned.isascii() or not cleaned.isdigit():
-        refuse(InvalidContract(name, f"{value!r} is not a whole number"))
+        refuse(InvalidContract(name, f"{value[:40]!r} is not a whole number"))
+    if len(cleaned.lstrip("0")) > 9:  # refused before it is converted: no count is that large
+        refuse(InvalidContract(name, f"{value[:40]!r}... is too large: at most 9 digits"))
     return int(cleaned)
 
 

@@ -48,13 +48,17 @@ class InvoicesMismatch(LedgerError):
     code: ClassVar[str] = "invoice-mismatch"
     checked: int
     failures: tuple[tuple[str, tuple[str, ...]], ...]
+    ledger: tuple[str, ...] = ()
 
     @property
     def message(self) -> str:
         listed = "; ".join(
             f"{invoice} ({', '.join(problems)})" for invoice, problems in self.failures
         )
-        return f"{len(self.failures)} of {self.checked} invoices do not verify: {listed}"
+        text = f"{len(self.failures)} of {self.checked} invoices do not verify: {listed}"
+        if self.ledger:
+            text += "; the ledger: " + "; ".join(self.ledger)
+        return text
 
 
 @click.group()
@@ -251,11 +255,12 @@ def verify(app: App, invoice_id: str | None, every: bool, document_file: Path | 
 
 
 def verify_all(app: App) -> None:
-    """``invoice verify --all``: recompute every issued invoice, report each and sum up."""
-    services = app.services()
-    found = unwrap(billing.list_invoices(services))
-    checks = [unwrap(billing.verify_invoice(services, i.id)) for i in found]
+    """``invoice verify --all``: recompute every issued invoice, walk the chain of seals and
+    replay every seat's facts against the projection; report each and sum up."""
+    report = unwrap(billing.verify_ledger(app.services()))
+    checks = report.invoices
     failed = [c for c in checks if not c.ok]
+    chain = report.chain
     if app.as_json:
         emit_json(
             {
@@ -263,6 +268,13 @@ def verify_all(app: App) -> None:
                 "verified": len(checks) - len(failed),
                 "failed": [c.invoice for c in failed],
                 "invoices": [verification_document(c) for c in checks],
+                "chain": {
+                    "length": chain.length,
+                    "head": chain.head,
+                    "signed": chain.signed,
+                    "signatures_checked": chain.signatures_checked,
+                },
+                "problems": list(report.problems),
             }
         )
     else:
@@ -271,6 +283,8 @@ def verify_all(app: App) -> None:
                 f"{check.invoice}: "
                 + ("ok" if check.ok else "MISMATCH: " + "; ".join(check.problems))
             )
+        for problem in report.problems:
+            say(f"ledger: MISMATCH: {problem}")
         if not checks:
             say("no invoices issued: nothing to verify")
         else:
@@ -278,8 +292,47 @@ def verify_all(app: App) -> None:
                 f"{len(checks) - len(failed)} of {len(checks)} invoices verified"
                 + (f", {len(failed)} failed" if failed else "")
             )
-    if failed:
-        refuse(InvoicesMismatch(len(checks), tuple((c.invoice, c.problems) for c in failed)))
+        signatures = (
+            f"{chain.signed} signed seal(s) checked"
+            if chain.signatures_checked
+            else "signatures not checked (no key: SEATLEDGER_SIGNING_KEY or SEATLEDGER_VERIFY_KEYS)"
+        )
+        say(f"chain of {chain.length} seal(s), head {chain.head}; {signatures}")
+    if not report.ok:
+        refuse(
+            InvoicesMismatch(
+                len(checks), tuple((c.invoice, c.problems) for c in failed), report.problems
+            )
+        )
+
+
+@invoice.command("seal")
+@pass_app
+def seal(app: App) -> None:
+    """Sign the chain of issued documents as it stands, with SEATLEDGER_SIGNING_KEY.
+
+    Appends a checkpoint seal whose signature vouches for every document
+    issued before it, e.g. those issued while no key was configured, or
+    before the upgrade that began sealing. Prints the checkpoint.
+
+    \b
+    Example:
+      SEATLEDGER_SIGNING_KEY=/etc/seatledger/seal.pem seatledger invoice seal
+    """
+    sealed = unwrap(billing.seal_chain(app.services(), app.actor))
+    document = {
+        "position": sealed.position,
+        "chain_hash": sealed.chain_hash,
+        "key_id": sealed.key_id,
+        "signature": sealed.signature,
+    }
+    if app.as_json:
+        emit_json(document)
+    else:
+        say(
+            f"checkpoint #{sealed.position} signed with key {sealed.key_id}: it vouches for "
+            f"the chain up to {sealed.previous}"
+        )
 
 
 @invoice.command("evidence")

@@ -81,7 +81,13 @@ def notify() -> None:
 @notify.command("deliver")
 @click.option("--loop", is_flag=True, help="Keep delivering until interrupted.")
 @click.option("--interval", default=30.0, show_default=True, help="Seconds between rounds.")
-@click.option("--limit", default=100, show_default=True, help="Messages per round at most.")
+@click.option(
+    "--limit",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 1_000_000),
+    help="Messages per round at most (1 to 1000000).",
+)
 @click.option("--rounds", type=int, default=None, help="With --loop: stop after N rounds.")
 @pass_app
 def deliver(app: App, loop: bool, interval: float, limit: int, rounds: int | None) -> None:
@@ -122,7 +128,7 @@ def deliver(app: App, loop: bool, interval: float, limit: int, rounds: int | Non
     default=None,
     help="Only messages in this state.",
 )
-@click.option("--limit", default=100, show_default=True)
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1_000_000))
 @pass_app
 def list_(app: App, status: str | None, limit: int) -> None:
     """The outbox: each message, its state, attempts and last error.

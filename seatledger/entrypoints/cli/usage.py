@@ -80,15 +80,16 @@ def record(app: App, org_id: str, kind: str, quantity_text: str, on_text: str | 
 
 def _quantity(text: str) -> int:
     cleaned = text.strip()
-    if not cleaned.isascii() or not cleaned.isdigit():
-        refuse(InvalidQuantity(text))
+    # At most 1,000,000: more than 7 digits is refused before it is converted.
+    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned.lstrip("0")) > 7:
+        refuse(InvalidQuantity(text[:40]))
     return int(cleaned)
 
 
 def _record_number(text: str) -> int:
     cleaned = text.strip().lstrip("#")
-    if not cleaned.isascii() or not cleaned.isdigit():
-        refuse(UnknownUsageRecord(text))
+    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned.lstrip("0")) > 18:
+        refuse(UnknownUsageRecord(text[:40]))
     return int(cleaned)
 
 
