@@ -71,6 +71,8 @@ class Action(enum.Enum):
     INVOICE_ISSUE = "invoice.issue"
     REMIND = "notify.remind"
     DELIVER = "notify.deliver"
+    APIKEY_CREATE = "apikey.create"
+    APIKEY_REVOKE = "apikey.revoke"
 
 
 class Rule(enum.Enum):
@@ -114,6 +116,8 @@ RULES: Final[Mapping[Action, Rule]] = MappingProxyType(
         Action.INVOICE_ISSUE: Rule.OPERATOR,
         Action.REMIND: Rule.OPERATOR,
         Action.DELIVER: Rule.OPERATOR,
+        Action.APIKEY_CREATE: Rule.OPERATOR,
+        Action.APIKEY_REVOKE: Rule.OPERATOR,
     }
 )
 

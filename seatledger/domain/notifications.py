@@ -155,6 +155,13 @@ class Contact:
     emails: tuple[str, ...] = field(default=(), converter=_emails)
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
+    # The secret a rotation replaced: deliveries are signed with both until the next change.
+    previous_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def signing_secrets(self) -> tuple[str, ...]:
+        """The secrets a delivery is signed with, the current one first."""
+        return tuple(s for s in (self.webhook_secret, self.previous_secret) if s)
 
 
 @frozen

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import update_wrapper
 from typing import Concatenate, Final, ParamSpec, TypeVar
@@ -12,14 +12,13 @@ import click
 from attrs import define
 from returns.result import Result
 
-from seatledger.domain import idempotency
 from seatledger.domain.catalog import Catalog
 from seatledger.domain.dates import Period, parse_date, parse_instant
 from seatledger.domain.errors import LedgerError
-from seatledger.domain.idempotency import IdempotencyKey, ResultCodec
 from seatledger.domain.ports import PinHasher
+from seatledger.domain.services.commands import Command
 from seatledger.domain.services.context import Services
-from seatledger.domain.services.idempotency import run_once
+from seatledger.domain.services.dispatch import Tools
 from seatledger.entrypoints.bootstrap import (
     ServicesFactory,
     Settings,
@@ -29,6 +28,7 @@ from seatledger.entrypoints.bootstrap import (
     with_clock,
 )
 from seatledger.entrypoints.cli.errors import unwrap
+from seatledger.entrypoints.dispatcher import execute, new_secret
 
 PIN_VARIABLE: Final = "SEATLEDGER_PIN"
 
@@ -72,24 +72,11 @@ class App:
             self._close()
             self._close = None
 
-    def once(
-        self,
-        command: str,
-        arguments: Mapping[str, object],
-        run: Callable[[Services], Result[T, LedgerError]],
-        codec: ResultCodec[T],
-    ) -> Result[T, LedgerError]:
-        """Run a write; with ``--idempotency-key``, at most once for that key.
-
-        A retry with the same key and arguments returns the first result (and
-        so prints what the first run printed); other arguments are refused.
-        Secrets (PINs, webhook secrets) are left out of ``arguments``.
-        """
-        services = self.services()
-        if self.idempotency_key is None:
-            return run(services)
-        key = unwrap(IdempotencyKey.parse(self.idempotency_key))
-        return run_once(services, idempotency.request(key, command, arguments), run, codec)
+    def execute(self, command: Command[T]) -> Result[T, LedgerError]:
+        """Run a write command through the one dispatcher; with ``--idempotency-key``, at
+        most once for that key (a retry prints what the first run printed)."""
+        tools = Tools(catalog=self.catalog, pins=lambda: self.pins, new_secret=new_secret)
+        return execute(self.services(), command, tools, self.idempotency_key)
 
     @property
     def actor(self) -> str:

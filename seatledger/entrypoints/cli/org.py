@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from seatledger.adapters import result_codecs as codecs
 from seatledger.adapters.serialisation import to_json
 from seatledger.domain.organisation import Organisation
+from seatledger.domain.services import commands as c
 from seatledger.domain.services import contracts, notify, organisations, questions
 from seatledger.domain.services.context import Services
 from seatledger.entrypoints.cli.app import App, accepts_idempotency_key, day_option, pass_app
@@ -63,16 +63,10 @@ def add(
       seatledger org add guests --name "Guest school" --no-billing-relationship
     """
     added = unwrap(
-        app.once(
-            "org.add",
-            {"org": org_id, "name": name, "timezone": timezone, "currency": currency,
-             "billing_relationship": billing_relationship, "actor": app.actor},
-            lambda s: organisations.add_organisation(
-                s, org_id, name, timezone, currency, billing_relationship, actor=app.actor
-            ),
-            codecs.ORGANISATION,
+        app.execute(
+            c.AddOrganisation(org_id, name, timezone, currency, billing_relationship, app.actor)
         )
-    )  # fmt: skip
+    )
     if app.as_json:
         emit_json(organisation_document(added))
         return
@@ -221,17 +215,8 @@ def set_(
         raise click.UsageError("--timezone-from needs --timezone")
     since = day_option(zone_from_text)
     changed = unwrap(
-        app.once(
-            "org.set",
-            {"org": org_id, "name": name, "timezone": timezone, "timezone_from": since,
-             "billing_relationship": relationship, "actor": app.actor},
-            lambda s: organisations.set_organisation(
-                s, org_id, name=name, timezone=timezone, timezone_from=since,
-                billing_relationship=relationship, actor=app.actor,
-            ),
-            codecs.ORGANISATION,
-        )
-    )  # fmt: skip
+        app.execute(c.SetOrganisation(org_id, name, timezone, since, relationship, app.actor))
+    )
     if app.as_json:
         emit_json(organisation_document(changed))
         return
@@ -288,17 +273,8 @@ def contact(
     if emails or webhook_url is not None or secret is not None:
         new_emails = list(emails) if emails else None
         found = unwrap(
-            app.once(
-                "org.contact",
-                {"org": org_id, "emails": new_emails, "webhook_url": webhook_url,
-                 "webhook_secret": secret is not None, "actor": app.actor},
-                lambda s: notify.set_contact(
-                    s, org_id, emails=new_emails, webhook_url=webhook_url,
-                    webhook_secret=secret, actor=app.actor,
-                ),
-                codecs.CONTACT,
-            )
-        )  # fmt: skip
+            app.execute(c.SetContact(org_id, new_emails, webhook_url, secret, actor=app.actor))
+        )
     elif app.idempotency_key is not None:
         raise click.UsageError(
             "--idempotency-key is not taken by 'org contact' without options: it only shows "
