@@ -1573,6 +1573,7 @@ class SqlLedger:
             "webhook_url": contact.webhook_url,
             "webhook_secret": contact.webhook_secret,
             "previous_webhook_secret": contact.previous_secret,
+            "webhook_disabled_at": contact.webhook_disabled_at,
         }
         changed = self.conn.execute(
             update(contacts).where(contacts.c.org_id == contact.org).values(**values)
@@ -1586,7 +1587,8 @@ class SqlLedger:
             return None
         m = row._mapping
         return Contact(OrgId(m["org_id"]), tuple(json.loads(m["emails"])), m["webhook_url"],
-                       m["webhook_secret"], m["previous_webhook_secret"])  # fmt: skip
+                       m["webhook_secret"], m["previous_webhook_secret"],
+                       m["webhook_disabled_at"])  # fmt: skip
 
     # --- idempotency keys ---------------------------------------------------------------
     def idempotency_record(self, key: IdempotencyKey) -> IdempotencyRecord | None:

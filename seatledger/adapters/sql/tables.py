@@ -361,6 +361,8 @@ contacts = Table(
     Column("webhook_secret", String(TEXT), nullable=True),
     # The secret a rotation replaced: still signed with until the next change (migration 0014).
     Column("previous_webhook_secret", String(TEXT), nullable=True),
+    # When the receiver answered 410 Gone (migration 0014): no webhook until set again.
+    Column("webhook_disabled_at", UtcMicroseconds(), nullable=True),
 )
 
 outbox = Table(

@@ -111,6 +111,7 @@ class SetContact(Command[Contact]):
     webhook_secret: str | None = attrs.field(repr=False, metadata=GIVEN)
     actor: str = attrs.field(kw_only=True)
     rotate_secret: bool = attrs.field(default=False, kw_only=True, metadata=ADDED)
+    end_rotation: bool = attrs.field(default=False, kw_only=True, metadata=ADDED)
 
 
 # --- admins ----------------------------------------------------------------------------------

@@ -85,7 +85,8 @@ HANDLERS: Final[Mapping[type[c.Command[Any]], Handler]] = {
     ),
     c.SetContact: lambda s, cmd, t: notify.set_contact(
         s, cmd.org, emails=cmd.emails, webhook_url=cmd.webhook_url,
-        webhook_secret=cmd.webhook_secret, actor=cmd.actor,
+        webhook_secret=cmd.webhook_secret, rotate_secret=cmd.rotate_secret,
+        end_rotation=cmd.end_rotation, actor=cmd.actor,
     ),
     c.AddAdmin: lambda s, cmd, t: admins.add_admin(
         s, t.pins(), cmd.org, cmd.admin, cmd.pin, actor=cmd.actor

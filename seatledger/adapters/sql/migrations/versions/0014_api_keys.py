@@ -8,7 +8,8 @@ Written by hand. ``api_keys`` holds one row per key: its name (the actor the
 ledger records), the organisation it is limited to (none: an operator key),
 the SHA-256 of the key (the key itself is never stored), and when it was
 made and revoked. ``contacts.previous_webhook_secret`` keeps the secret a
-rotation replaced, so deliveries carry both signatures until the next change.
+rotation replaced, so deliveries carry both signatures until the next change;
+``contacts.webhook_disabled_at`` is when the receiver answered 410 Gone.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ def upgrade() -> None:
     )
     # A plain ADD COLUMN (no table rebuild).
     op.add_column("contacts", sa.Column("previous_webhook_secret", sa.String(500), nullable=True))
+    op.add_column("contacts", sa.Column("webhook_disabled_at", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("contacts", "webhook_disabled_at")
     op.drop_column("contacts", "previous_webhook_secret")
     op.drop_table("api_keys")
