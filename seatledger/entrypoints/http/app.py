@@ -11,8 +11,6 @@ routes and their attrs bodies.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -20,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Final, TypeVar
 
-from litestar import Litestar, Request, Response, get, patch, post, put
+from litestar import Litestar, Request, Response, Router, get, patch, post, put
 from litestar.datastructures import State
 from litestar.enums import MediaType, ScopeType
 from litestar.exceptions import HTTPException, ValidationException
@@ -161,29 +159,20 @@ def _terms(body: bodies.ContractBody) -> ContractTerms:
 
 
 # --- pagination ----------------------------------------------------------------------------
-def _encode_cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode("utf-8")).decode("ascii").rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> str:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
-    except (binascii.Error, UnicodeError, ValueError):
-        raise Problem(400, "invalid-cursor", f"{cursor!r} is not a cursor this API gave") from None
-
-
 def _page(
     items: Sequence[T], key: Callable[[T], str], limit: int, after: str | None
 ) -> tuple[list[T], bool, str | None]:
-    """Items after the cursor (in ``key`` order), at most ``limit``; more?; the next cursor."""
+    """Items after the cursor (in ``key`` order), at most ``limit``; more?; the next cursor.
+
+    A cursor is the sort key of the last row of the page before (callers treat it as
+    opaque), so any text is a position: rows after it.
+    """
     ordered = sorted(items, key=key)
     if after is not None:
-        last = _decode_cursor(after)
-        ordered = [item for item in ordered if key(item) > last]
+        ordered = [item for item in ordered if key(item) > after]
     chosen = ordered[:limit]
     more = len(ordered) > limit
-    return chosen, more, _encode_cursor(key(chosen[-1])) if more and chosen else None
+    return chosen, more, key(chosen[-1]) if more and chosen else None
 
 
 def _listing(items: Sequence[T], key: Callable[[T], str], render: Callable[[T], Json],
@@ -545,8 +534,8 @@ def create_app(ledger: HttpLedger) -> Litestar:
         document = verification_document(checked)
         return {"invoice": checked.invoice, "verified": checked.ok, **document}
 
-    handlers = [
-        health, list_organisations, add_organisation, get_organisation, set_organisation,
+    protected = [
+        list_organisations, add_organisation, get_organisation, set_organisation,
         set_contract, add_admin, list_seats, record_usage, activate,
         seat_change("deactivate", c.DeactivateSeat, "End the seat's active interval"),
         seat_change("complete", c.CompleteSeat, "Mark the seat's training completed"),
@@ -558,8 +547,10 @@ def create_app(ledger: HttpLedger) -> Litestar:
         withdraw, take_over, bill_run, list_invoices, get_invoice,
         get_evidence, verify_invoice,
     ]  # fmt: skip
+    # Every route but the health check needs a key (the OpenAPI document is served apart).
+    keyed = Router(path="/", route_handlers=protected, security=[{"bearer": []}])
     return Litestar(
-        route_handlers=handlers,
+        route_handlers=[health, keyed],
         plugins=[AttrsSchemaPlugin()],
         exception_handlers={
             Problem: _problem_response,
@@ -577,7 +568,6 @@ def create_app(ledger: HttpLedger) -> Litestar:
             path="/v1",
             render_plugins=[],
             enabled_endpoints={"openapi.json"},
-            security=[{"bearer": []}],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(type="http", scheme="bearer", description="API key")
