@@ -8,9 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -50,6 +52,10 @@ def make_key(db_url: str, name: str, org: str | None = None) -> str:
 class Server:
     base: str
     process: subprocess.Popen[str]
+    log: Path  # the server's output (a file: a pipe nobody reads would fill and stall it)
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
 
     def client(self, key: str | None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -57,19 +63,26 @@ class Server:
 
 
 @contextmanager
-def running(db_url: str, *, today: str | None = None,
-            extra_env: Mapping[str, str] | None = None) -> Iterator[Server]:  # fmt: skip
+def running(
+    db_url: str,
+    *,
+    today: str | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    workers: int = 1,
+) -> Iterator[Server]:
     """``seatledger serve`` on ``db_url`` until the block ends (then SIGTERM, and a wait)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEATLEDGER_")}
     env.update({"SEATLEDGER_DB": db_url, **(extra_env or {})})
     if today:
         env["SEATLEDGER_TODAY"] = today
-    process = subprocess.Popen(
-        [sys.executable, "-m", "seatledger.entrypoints.cli.main", "serve",
-         "--host", LOOPBACK, "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    log = Path(tempfile.mkstemp(prefix="seatledger-serve-", suffix=".log")[1])
+    with log.open("w", encoding="utf-8") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "seatledger.entrypoints.cli.main", "serve",
+             "--host", LOOPBACK, "--port", str(port), "--workers", str(workers)],
+            env=env, stdout=sink, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
     base = f"http://{LOOPBACK}:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -80,10 +93,9 @@ def running(db_url: str, *, today: str | None = None,
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                out = process.stdout.read() if process.stdout else ""
-                raise RuntimeError(f"seatledger serve did not start: {out}")
+                raise RuntimeError(f"seatledger serve did not start: {log.read_text()}")
             time.sleep(0.1)
-        yield Server(base, process)
+        yield Server(base, process, log)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -92,6 +104,7 @@ def running(db_url: str, *, today: str | None = None,
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        # the log stays for a test to read after the block; it is small and in the temp folder
 
 
 def body(response: httpx.Response) -> Any:

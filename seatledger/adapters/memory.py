@@ -352,4 +352,5 @@ class InMemoryUnitOfWork:
 
         self.ledger.operator_list = self._working.operator_list
         self.ledger.audit_entries = self._working.audit_entries
+        self.ledger.keys = self._working.keys
         self.commits += 1

@@ -5,6 +5,7 @@ as every command (``SEATLEDGER_DB``, ``SEATLEDGER_TODAY``,
 ``SEATLEDGER_CATALOG``), so ``--workers N`` starts N identical processes.
 On SIGTERM (or Ctrl-C) uvicorn stops accepting connections and lets
 in-flight requests finish (at most ``GRACE`` seconds) before it exits.
+``SEATLEDGER_LOG_LEVEL`` (default ``info``: one line per request) sets how much is logged.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def serve(settings: bootstrap.Settings, *, host: str, port: int, workers: int) -
         os.environ["SEATLEDGER_TODAY"] = settings.today.isoformat()
     if settings.catalog is not None:
         os.environ["SEATLEDGER_CATALOG"] = str(settings.catalog)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    level = os.environ.get("SEATLEDGER_LOG_LEVEL", "info").upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(message)s")
     uvicorn.run(
         "seatledger.entrypoints.http.server:app_from_environment",
         factory=True,
@@ -58,5 +60,5 @@ def serve(settings: bootstrap.Settings, *, host: str, port: int, workers: int) -
         limit_concurrency=MAX_CONNECTIONS,
         access_log=False,  # the application logs each request itself, without secrets
         server_header=False,
-        log_level="info",
+        log_level=level.lower(),
     )
