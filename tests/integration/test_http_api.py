@@ -264,3 +264,26 @@ def test_seed_000_a_transfer_approved_with_a_pin_over_http_equals_the_command_li
     cli = Cli(db)
     assert listed == cli.json("transfer", "list", "--org", "south", today="2025-09-10")["requests"]
     assert history == cli.json("seat", "history", "p-17", today="2025-09-10")
+
+
+def test_a_key_used_over_http_replays_for_the_same_write_from_the_command_line(
+    tmp_path: Path,
+) -> None:
+    """One command value per write: the HTTP body and the CLI options give one fingerprint."""
+    db = tmp_path / "ledger.db"
+    url = f"sqlite:///{db}"
+    assert seatledger(url, "init").returncode == 0
+    key = make_key(url, "back-office")
+    with running(url, today=TODAY) as live, live.client(key) as ops:
+        ops.post("/v1/organisations", json={"org": "north", "name": "North"})
+        first = ops.post("/v1/seats/s-1/activate", json={"org": "north", "holder": "Ada"},
+                         headers={"Idempotency-Key": "shared-1"})  # fmt: skip
+        assert first.status_code == 201
+    cli = Cli(db, actor="back-office")
+    replayed = cli.json("--idempotency-key", "shared-1", "seat", "activate", "s-1",
+                        "--org", "north", "--holder", "Ada", today=TODAY)  # fmt: skip
+    assert replayed == first.json()
+    assert cli.refused(
+        "idempotency-key-reused", "--idempotency-key", "shared-1", "seat", "activate", "s-1",
+        "--org", "north", "--holder", "Bo", today=TODAY,
+    )  # fmt: skip

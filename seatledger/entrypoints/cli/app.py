@@ -110,6 +110,7 @@ _NOT_KEYED: Final = {
     "notify deliver": "it sends messages outside the database, at least once by design",
     "init": "it is idempotent by itself (run again, it changes nothing)",
     "demo": "it builds its own database",
+    "serve": "it serves requests, and each write request takes its own Idempotency-Key header",
 }
 
 
