@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Final, TypeVar
+from typing import Annotated, Any, Final, TypeVar, cast
 
 from litestar import Litestar, Request, Response, Router, get, patch, post, put
 from litestar.datastructures import State
@@ -64,6 +64,19 @@ from seatledger.domain.services import commands as c
 from seatledger.domain.services.contracts import ContractTerms
 from seatledger.domain.services.transfers import RequestView
 from seatledger.entrypoints.http import bodies
+from seatledger.entrypoints.http.documents import (
+    FactDocument,
+    Health,
+    InvoiceDocument,
+    InvoicesPage,
+    OrganisationDocument,
+    OrganisationsPage,
+    RunDocument,
+    SeatsPage,
+    TransferDocument,
+    TransfersPage,
+    VerifyDocument,
+)
 from seatledger.entrypoints.http.ledger import HttpLedger, Json, require_operator, scope_check
 from seatledger.entrypoints.http.problems import MEDIA_TYPE, Problem, ProblemDocument, refused
 
@@ -210,7 +223,7 @@ def create_app(ledger: HttpLedger) -> Litestar:
 
     # --- service -----------------------------------------------------------------------
     @get("/v1/health", tags=["service"], sync_to_thread=True)
-    def health() -> Json:
+    def health() -> Health:
         """200 with the schema revision when the database is reachable."""
         from seatledger.adapters.sql import SqlUnitOfWork
 
@@ -222,7 +235,7 @@ def create_app(ledger: HttpLedger) -> Litestar:
     @get("/v1/organisations", tags=["organisations"], sync_to_thread=True, responses=_PROBLEMS)
     def list_organisations(
         request: Request[Any, Any, State], limit: Limit = 100, starting_after: Cursor = None
-    ) -> Json:
+    ) -> OrganisationsPage:
         """The organisations (an organisation key sees only its own)."""
         key = caller(request)
         found = [
@@ -230,12 +243,15 @@ def create_app(ledger: HttpLedger) -> Litestar:
             for o in ledger.plain(organisations.list_organisations)
             if key.org is None or o.id == key.org
         ]
-        return _listing(found, lambda o: o.id, organisation_json, limit, starting_after)
+        return cast(
+            OrganisationsPage,
+            _listing(found, lambda o: o.id, organisation_json, limit, starting_after),
+        )
 
     @post("/v1/organisations", tags=["organisations"], sync_to_thread=True, responses=_PROBLEMS)
     def add_organisation(
         request: Request[Any, Any, State], data: bodies.NewOrganisation, idempotency_key: KeyHeader
-    ) -> Response[Json]:
+    ) -> Response[OrganisationDocument]:
         """Register an organisation (operator keys only): 201."""
         key = caller(request)
         require_operator(key, "adding an organisation")
@@ -244,13 +260,14 @@ def create_app(ledger: HttpLedger) -> Litestar:
                               data.billing_relationship, key.name),
             idempotency_key,
         )  # fmt: skip
-        return Response(organisation_json(added), status_code=201)
+        return Response(cast(OrganisationDocument, organisation_json(added)), status_code=201)
 
     @get("/v1/organisations/{org:str}", tags=["organisations"], sync_to_thread=True,
          responses=_PROBLEMS)  # fmt: skip
-    def get_organisation(request: Request[Any, Any, State], org: str) -> Json:
+    def get_organisation(request: Request[Any, Any, State], org: str) -> OrganisationDocument:
         scope_check(caller(request), org)
-        return organisation_json(ledger.read(lambda s: organisations.get_organisation(s, org)))
+        found = ledger.read(lambda s: organisations.get_organisation(s, org))
+        return cast(OrganisationDocument, organisation_json(found))
 
     @patch("/v1/organisations/{org:str}", tags=["organisations"], sync_to_thread=True,
            responses=_PROBLEMS)  # fmt: skip
@@ -259,7 +276,7 @@ def create_app(ledger: HttpLedger) -> Litestar:
         org: str,
         data: bodies.OrganisationChange,
         idempotency_key: KeyHeader,
-    ) -> Json:
+    ) -> OrganisationDocument:
         """Change the fields of ``org set`` (a key left out keeps its value)."""
         key = caller(request)
         scope_check(key, org)
@@ -269,7 +286,7 @@ def create_app(ledger: HttpLedger) -> Litestar:
                               key.name),
             idempotency_key,
         )  # fmt: skip
-        return organisation_json(changed)
+        return cast(OrganisationDocument, organisation_json(changed))
 
     @put("/v1/organisations/{org:str}/contract", tags=["organisations"], sync_to_thread=True,
          responses=_PROBLEMS)  # fmt: skip
@@ -307,7 +324,7 @@ def create_app(ledger: HttpLedger) -> Litestar:
         as_known_at: Annotated[str | None, Parameter(required=False)] = None,
         limit: Limit = 100,
         starting_after: Cursor = None,
-    ) -> Json:
+    ) -> SeatsPage:
         """The seats billed to ``org`` on a date (``on``) or within ``from``..``to``."""
         scope_check(caller(request), org)
         ranged = first is not None or last is not None
@@ -330,7 +347,8 @@ def create_app(ledger: HttpLedger) -> Litestar:
         rows, more, cursor = _page(
             document["seats"], lambda r: str(r["seat"]), limit, starting_after
         )
-        return {**document, "seats": rows, "has_more": more, "next_cursor": cursor}
+        page = {**document, "seats": rows, "has_more": more, "next_cursor": cursor}
+        return cast(SeatsPage, page)
 
     @post("/v1/organisations/{org:str}/usage", tags=["organisations"], sync_to_thread=True,
           responses=_PROBLEMS)  # fmt: skip
@@ -352,7 +370,7 @@ def create_app(ledger: HttpLedger) -> Litestar:
     def activate(
         request: Request[Any, Any, State], seat: str, data: bodies.Activation,
         idempotency_key: KeyHeader,
-    ) -> Response[Json]:  # fmt: skip
+    ) -> Response[FactDocument]:  # fmt: skip
         """Open a new seat billed to ``org``: 201, the fact recorded."""
         key = caller(request)
         scope_check(key, data.org)
@@ -372,7 +390,7 @@ def create_app(ledger: HttpLedger) -> Litestar:
         def change(
             request: Request[Any, Any, State], seat: str, data: bodies.SeatChange,
             idempotency_key: KeyHeader,
-        ) -> Json:  # fmt: skip
+        ) -> FactDocument:  # fmt: skip
             key = caller(request)
             scope_check(key, *seat_payers(seat)[-1:])
             fact = ledger.write(make(seat, key.name, _day(data.on), data.reason), idempotency_key)
@@ -390,7 +408,7 @@ def create_app(ledger: HttpLedger) -> Litestar:
     @post("/v1/transfers", tags=["transfers"], sync_to_thread=True, responses=_PROBLEMS)
     def request_transfer(
         request: Request[Any, Any, State], data: bodies.NewTransfer, idempotency_key: KeyHeader
-    ) -> Response[Json]:
+    ) -> Response[TransferDocument]:
         """The paying organisation asks ``to`` to take over billing: 201."""
         key = caller(request)
         scope_check(key, *seat_payers(data.seat)[-1:])
@@ -400,7 +418,9 @@ def create_app(ledger: HttpLedger) -> Litestar:
         )
         views = ledger.read(lambda s: transfers.list_requests(s, made.sender))
         deadline = next((v.deadline for v in views if v.request.id == made.id), None)
-        return Response(transfer_document(made, deadline=deadline), status_code=201)
+        return Response(
+            cast(TransferDocument, transfer_document(made, deadline=deadline)), status_code=201
+        )
 
     def decision(name: str, make: type[c.ApproveTransfer | c.RejectTransfer]) -> Any:
         @post(f"/v1/transfers/{{request_id:str}}/{name}", tags=["transfers"], sync_to_thread=True,
@@ -408,7 +428,7 @@ def create_app(ledger: HttpLedger) -> Litestar:
         def decide(
             request: Request[Any, Any, State], request_id: str, data: bodies.Decision,
             idempotency_key: KeyHeader,
-        ) -> Json:  # fmt: skip
+        ) -> TransferDocument:  # fmt: skip
             """The receiving organisation decides, with an admin's PIN."""
             key = caller(request)
             sides = request_sides(key, request_id)
@@ -418,7 +438,7 @@ def create_app(ledger: HttpLedger) -> Litestar:
                 make(request_id, data.admin, data.pin, actor=key.name, reason=data.reason),
                 idempotency_key,
             )
-            return transfer_document(decided)
+            return cast(TransferDocument, transfer_document(decided))
 
         return decide
 
@@ -427,14 +447,14 @@ def create_app(ledger: HttpLedger) -> Litestar:
     def withdraw(
         request: Request[Any, Any, State], request_id: str, data: bodies.Withdrawal,
         idempotency_key: KeyHeader,
-    ) -> Json:  # fmt: skip
+    ) -> TransferDocument:  # fmt: skip
         """The sender takes its pending request back."""
         key = caller(request)
         sides = request_sides(key, request_id)
         if sides is not None:
             scope_check(key, sides[0])
         done = ledger.write(c.WithdrawTransfer(request_id, key.name, data.reason), idempotency_key)
-        return transfer_document(done)
+        return cast(TransferDocument, transfer_document(done))
 
     @get("/v1/transfers", tags=["transfers"], sync_to_thread=True, responses=_PROBLEMS)
     def list_transfers(
@@ -443,7 +463,7 @@ def create_app(ledger: HttpLedger) -> Litestar:
         pending: bool = False,
         limit: Limit = 100,
         starting_after: Cursor = None,
-    ) -> Json:
+    ) -> TransfersPage:
         """Requests sent or received by ``org`` (an organisation key: its own)."""
         key = caller(request)
         chosen = org if org is not None else key.org
@@ -454,12 +474,14 @@ def create_app(ledger: HttpLedger) -> Litestar:
         def by_id(v: RequestView) -> str:
             return f"{v.request.id.split('-')[-1]:0>12}" if v.request.id else ""
 
-        return _listing(views, by_id, request_view_document, limit, starting_after)
+        return cast(
+            TransfersPage, _listing(views, by_id, request_view_document, limit, starting_after)
+        )
 
     @post("/v1/takeovers", tags=["transfers"], sync_to_thread=True, responses=_PROBLEMS)
     def take_over(
         request: Request[Any, Any, State], data: bodies.NewTakeover, idempotency_key: KeyHeader
-    ) -> Response[Json]:
+    ) -> Response[FactDocument]:
         """An admin of ``by`` takes over the seat's billing at once: 201."""
         key = caller(request)
         scope_check(key, data.by)
@@ -475,7 +497,7 @@ def create_app(ledger: HttpLedger) -> Litestar:
           status_code=200)  # fmt: skip
     def bill_run(
         request: Request[Any, Any, State], data: bodies.BillingRun, idempotency_key: KeyHeader
-    ) -> Json:
+    ) -> RunDocument:
         """Bill a period (idempotent by itself: a retry issues nothing twice)."""
         key = caller(request)
         if key.org is not None:
@@ -489,7 +511,7 @@ def create_app(ledger: HttpLedger) -> Litestar:
                 actor=key.name,
             ),
         )  # fmt: skip
-        return run_document(_ok(report))
+        return cast(RunDocument, run_document(_ok(report)))
 
     @get("/v1/invoices", tags=["billing"], sync_to_thread=True, responses=_PROBLEMS)
     def list_invoices(
@@ -498,14 +520,16 @@ def create_app(ledger: HttpLedger) -> Litestar:
         period: Annotated[str | None, Parameter(required=False, description="YYYY-MM")] = None,
         limit: Limit = 100,
         starting_after: Cursor = None,
-    ) -> Json:
+    ) -> InvoicesPage:
         key = caller(request)
         chosen = org if org is not None else key.org
         if key.org is not None:
             scope_check(key, chosen)
         asked = None if period is None else _ok(Period.parse(period))
         found = ledger.read(lambda s: billing.list_invoices(s, chosen, asked))
-        return _listing(found, lambda i: i.id, invoice_document, limit, starting_after)
+        return cast(
+            InvoicesPage, _listing(found, lambda i: i.id, invoice_document, limit, starting_after)
+        )
 
     def invoice_of(key: ApiKey, invoice: str) -> Any:
         found = ledger.read(lambda s: billing.get_invoice(s, invoice))
@@ -513,8 +537,8 @@ def create_app(ledger: HttpLedger) -> Litestar:
         return found
 
     @get("/v1/invoices/{invoice:str}", tags=["billing"], sync_to_thread=True, responses=_PROBLEMS)
-    def get_invoice(request: Request[Any, Any, State], invoice: str) -> Json:
-        return invoice_document(invoice_of(caller(request), invoice))
+    def get_invoice(request: Request[Any, Any, State], invoice: str) -> InvoiceDocument:
+        return cast(InvoiceDocument, invoice_document(invoice_of(caller(request), invoice)))
 
     @get("/v1/invoices/{invoice:str}/evidence", tags=["billing"], sync_to_thread=True,
          responses=_PROBLEMS)  # fmt: skip
@@ -527,12 +551,14 @@ def create_app(ledger: HttpLedger) -> Litestar:
 
     @post("/v1/invoices/{invoice:str}/verify", tags=["billing"], sync_to_thread=True,
           status_code=200, responses=_PROBLEMS)  # fmt: skip
-    def verify_invoice(request: Request[Any, Any, State], invoice: str) -> Json:
+    def verify_invoice(request: Request[Any, Any, State], invoice: str) -> VerifyDocument:
         """Recompute the invoice from history as known at its cut; check its hash."""
         invoice_of(caller(request), invoice)
         checked = ledger.read(lambda s: billing.verify_invoice(s, invoice))
         document = verification_document(checked)
-        return {"invoice": checked.invoice, "verified": checked.ok, **document}
+        return cast(
+            VerifyDocument, {"invoice": checked.invoice, "verified": checked.ok, **document}
+        )
 
     protected = [
         list_organisations, add_organisation, get_organisation, set_organisation,
