@@ -49,8 +49,15 @@ def test_health_and_the_openapi_document_need_no_key_and_the_document_is_valid_3
     with live.client(None) as anonymous:
         assert anonymous.get("/v1/health").json() == {"status": "ok", "schema_revision": "0014"}
         document = anonymous.get("/v1/openapi.json").json()
+        unknown = anonymous.get("/v1/no-such-resource")
     assert document["openapi"] == "3.1.0"
     validate(document)
+    assert "/v1/openapi.json" not in document["paths"]
+    assert document["paths"]["/v1/health"]["get"].get("security") is None
+    assert document["paths"]["/v1/organisations"]["get"]["security"] == [{"bearer": []}]
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("application/problem+json")
+    assert unknown.json()["code"] == "not-found"
     for path in ("/v1/organisations", "/v1/seats/{seat}/activate", "/v1/transfers",
                  "/v1/billing-runs", "/v1/invoices/{invoice}/evidence"):  # fmt: skip
         assert path in document["paths"]

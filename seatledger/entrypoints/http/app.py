@@ -84,6 +84,7 @@ T = TypeVar("T")
 LOG: Final = logging.getLogger("seatledger.http")
 
 MAX_BODY: Final = 1024 * 1024
+OPENAPI_MEDIA_TYPE: Final = "application/vnd.oai.openapi+json"
 IDEMPOTENCY_HEADER: Final = "idempotency-key"
 
 KeyHeader = Annotated[
@@ -108,6 +109,7 @@ _PROBLEMS: Final = {
         (403, "this key may not do this"),
         (404, "unknown id"),
         (409, "refused by a rule, or the same Idempotency-Key still running"),
+        (413, "request body over 1 MiB"),
         (422, "invalid input"),
         (503, "database busy: nothing was changed, retry"),
     )
@@ -573,10 +575,17 @@ def create_app(ledger: HttpLedger) -> Litestar:
         withdraw, take_over, bill_run, list_invoices, get_invoice,
         get_evidence, verify_invoice,
     ]  # fmt: skip
-    # Every route but the health check needs a key (the OpenAPI document is served apart).
+
+    @get("/v1/openapi.json", include_in_schema=False)
+    async def openapi_document(request: Request[Any, Any, State]) -> Response[Any]:
+        """The OpenAPI 3.1 document, generated from these routes (served here rather than by
+        Litestar's own controller, whose catch-all would answer other /v1 paths in HTML)."""
+        return Response(request.app.openapi_schema.to_schema(), media_type=OPENAPI_MEDIA_TYPE)
+
+    # Every route but the health check and the document needs a key.
     keyed = Router(path="/", route_handlers=protected, security=[{"bearer": []}])
     return Litestar(
-        route_handlers=[health, keyed],
+        route_handlers=[health, openapi_document, keyed],
         plugins=[AttrsSchemaPlugin()],
         exception_handlers={
             Problem: _problem_response,
@@ -591,7 +600,7 @@ def create_app(ledger: HttpLedger) -> Litestar:
             version="1",
             description="Seat billing over HTTP: the same use cases as the command line "
             "(docs/http.md).",
-            path="/v1",
+            path="/_openapi",
             render_plugins=[],
             enabled_endpoints={"openapi.json"},
             components=Components(
