@@ -10,7 +10,7 @@ import email
 import email.policy
 import threading
 from collections.abc import Iterator
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -72,7 +72,8 @@ class Receiver:
 
     def __init__(self) -> None:
         self.script: list[int] = []
-        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.retry_after: str | None = None  # sent with a 429 or 503
+        self.requests: list[tuple[str, Message, bytes]] = []
         self.lock = threading.Lock()
         self.hold = threading.Event()  # set: answer at once; clear: hang (a timeout)
         self.hold.set()
@@ -83,12 +84,15 @@ class Receiver:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 with receiver.lock:
-                    receiver.requests.append((self.path, dict(self.headers.items()), body))
+                    # The message itself: its names are case-insensitive, as in HTTP.
+                    receiver.requests.append((self.path, self.headers, body))
                     status = receiver.script.pop(0) if receiver.script else 200
                 receiver.hold.wait(5)
                 self.send_response(status)
                 if status in (301, 302, 307):
                     self.send_header("Location", "http://127.0.0.1:1/elsewhere")
+                if status in (429, 503) and receiver.retry_after is not None:
+                    self.send_header("Retry-After", receiver.retry_after)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")

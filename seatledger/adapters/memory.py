@@ -16,6 +16,7 @@ import attrs
 from seatledger.domain import queries
 from seatledger.domain import usage as usage_rules
 from seatledger.domain.admins import Admin
+from seatledger.domain.apikeys import ApiKey
 from seatledger.domain.audit import AuditEntry, AuditFilter
 from seatledger.domain.authorisation import Operator
 from seatledger.domain.contracts import Contract
@@ -53,6 +54,7 @@ class InMemoryLedger:
         self.operator_list: list[Operator] = []
         self.audit_entries: list[AuditEntry] = []
         self.seal_list: list[Seal] = []
+        self.keys: dict[str, ApiKey] = {}
 
     def snapshot(self) -> InMemoryLedger:
         """A copy that can be changed without touching this one (facts are immutable)."""
@@ -73,6 +75,7 @@ class InMemoryLedger:
         copied.operator_list = list(self.operator_list)
         copied.audit_entries = list(self.audit_entries)
         copied.seal_list = list(self.seal_list)
+        copied.keys = dict(self.keys)
         return copied
 
     # --- organisations ------------------------------------------------------
@@ -345,6 +348,24 @@ class InMemoryLedger:
     def projection_drift(self, org: OrgId | None) -> Sequence[SeatId]:
         return []  # every answer is folded from the facts: there is no projection to drift
 
+    # --- API keys -----------------------------------------------------------------------
+    def api_keys(self) -> Sequence[ApiKey]:
+        return list(self.keys.values())
+
+    def api_key(self, name: str) -> ApiKey | None:
+        return self.keys.get(name)
+
+    def api_key_by_digest(self, digest: str) -> ApiKey | None:
+        return next((k for k in self.keys.values() if k.digest == digest), None)
+
+    def add_api_key(self, key: ApiKey) -> None:
+        if key.name in self.keys:
+            raise ValueError(f"API key {key.name!r} is stored already")
+        self.keys[key.name] = key
+
+    def revoke_api_key(self, name: str, at: datetime) -> None:
+        self.keys[name] = attrs.evolve(self.keys[name], revoked_at=at)
+
 
 class InMemoryUnitOfWork:
     """Transactions over an InMemoryLedger: a write works on a copy, kept only on commit."""
@@ -384,4 +405,5 @@ class InMemoryUnitOfWork:
         self.ledger.operator_list = self._working.operator_list
         self.ledger.audit_entries = self._working.audit_entries
         self.ledger.seal_list = self._working.seal_list
+        self.ledger.keys = self._working.keys
         self.commits += 1

@@ -30,6 +30,7 @@ from seatledger.domain.parties import Seller
 from seatledger.domain.reference_dates import YearStart
 from seatledger.domain.rosters import RosterReport
 from seatledger.domain.seat import SeatFact
+from seatledger.domain.services.apikeys import ApiKeyView, NewApiKey
 from seatledger.domain.services.imports import ImportSummary
 from seatledger.domain.transfers import TransferRequest
 from seatledger.domain.usage import UsageEntry, UsageRecord
@@ -72,13 +73,14 @@ def _codec(type_: type[T]) -> ResultCodec[T]:
     return ResultCodec(encode, decode)
 
 
-def _redacting(type_: type[T], secret: str) -> ResultCodec[T]:
-    """A codec that stores ``REDACTED`` instead of the field ``secret`` when it is set."""
+def _redacting(type_: type[T], *secrets: str) -> ResultCodec[T]:
+    """A codec that stores ``REDACTED`` instead of each field of ``secrets`` that is set."""
     plain = _codec(type_)
 
     def encode(value: T) -> str:
-        if getattr(value, secret) is not None:
-            value = attrs.evolve(value, **{secret: REDACTED})  # type: ignore[misc]
+        for secret in secrets:
+            if getattr(value, secret) is not None:
+                value = attrs.evolve(value, **{secret: REDACTED})  # type: ignore[misc]
         return plain.encode(value)
 
     return ResultCodec(encode, plain.decode)
@@ -104,6 +106,8 @@ TRANSFER_REQUESTS: Final = _sequence_of(TransferRequest)
 CONTRACT: Final = _codec(Contract)
 USAGE_RECORD: Final = _codec(UsageRecord)
 USAGE_ENTRY: Final = _codec(UsageEntry)
-CONTACT: Final = _redacting(Contact, "webhook_secret")
+CONTACT: Final = _redacting(Contact, "webhook_secret", "previous_secret")
 ROSTER_REPORT: Final = _codec(RosterReport)
 SELLER: Final = _codec(Seller)
+NEW_API_KEY: Final = _redacting(NewApiKey, "secret")
+API_KEY: Final = _codec(ApiKeyView)

@@ -75,6 +75,8 @@ class Action(enum.Enum):
     OPERATOR_WRONG_PASSPHRASE = "operator.wrong-passphrase"
     REMIND = "notify.remind"
     DELIVER = "notify.deliver"
+    APIKEY_CREATE = "apikey.create"
+    APIKEY_REVOKE = "apikey.revoke"
 
 
 class Rule(enum.Enum):
@@ -123,6 +125,8 @@ RULES: Final[Mapping[Action, Rule]] = MappingProxyType(
         Action.OPERATOR_WRONG_PASSPHRASE: Rule.OPERATOR_OR_ADMIN,
         Action.REMIND: Rule.OPERATOR,
         Action.DELIVER: Rule.OPERATOR,
+        Action.APIKEY_CREATE: Rule.OPERATOR,
+        Action.APIKEY_REVOKE: Rule.OPERATOR,
     }
 )
 

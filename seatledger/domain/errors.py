@@ -1172,3 +1172,36 @@ class UnreadableDocument(LedgerError):
         return (
             f"the document cannot be read as an exported UBL invoice or credit note: {self.problem}"
         )
+
+
+# --- API keys (the HTTP API) -----------------------------------------------------------
+
+
+@frozen
+class ApiKeyExists(LedgerError):
+    code: ClassVar[str] = "api-key-exists"
+    name: str
+
+    @property
+    def message(self) -> str:
+        return f"an API key named {self.name!r} exists already; choose another name"
+
+
+@frozen
+class UnknownApiKey(LedgerError):
+    code: ClassVar[str] = "unknown-api-key"
+    name: str
+
+    @property
+    def message(self) -> str:
+        return f"no API key is named {self.name!r} (see 'seatledger apikey list')"
+
+
+@frozen
+class ApiKeyRevoked(LedgerError):
+    code: ClassVar[str] = "api-key-revoked"
+    name: str
+
+    @property
+    def message(self) -> str:
+        return f"the API key {self.name!r} is revoked already"

@@ -155,6 +155,15 @@ class Contact:
     emails: tuple[str, ...] = field(default=(), converter=_emails)
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
+    # The secret a rotation replaced: deliveries are signed with both until the next change.
+    previous_secret: str | None = field(default=None, repr=False)
+    # When the receiver answered 410 Gone: no webhook is sent until the contact is set again.
+    webhook_disabled_at: datetime | None = None
+
+    @property
+    def signing_secrets(self) -> tuple[str, ...]:
+        """The secrets a delivery is signed with, the current one first."""
+        return tuple(s for s in (self.webhook_secret, self.previous_secret) if s)
 
 
 @frozen
@@ -167,16 +176,24 @@ class Delivered:
 
 @frozen
 class RetryLater:
-    """Not delivered this time; trying again later may succeed (network, 4xx SMTP, 5xx HTTP)."""
+    """Not delivered this time; trying again later may succeed (network, 4xx SMTP, 5xx HTTP).
+
+    ``wait``: the seconds the receiver asked for (an HTTP ``Retry-After``), if it did.
+    """
 
     reason: str
+    wait: float | None = None
 
 
 @frozen
 class Undeliverable:
-    """Not delivered, and trying again will not help until the contact or setup changes."""
+    """Not delivered, and trying again will not help until the contact or setup changes.
+
+    ``gone``: the receiver said the endpoint is gone for good (HTTP 410): it is disabled.
+    """
 
     reason: str
+    gone: bool = False
 
 
 DeliveryResult: TypeAlias = Delivered | RetryLater | Undeliverable

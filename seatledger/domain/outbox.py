@@ -74,11 +74,12 @@ class RetrySchedule:
 
 def channels_for(contact: Contact, available: frozenset[Channel]) -> frozenset[Channel]:
     """The channels a message to this contact goes out on: the log always, if there is
-    one; e-mail if the contact has addresses; a webhook if it has a URL."""
+    one; e-mail if the contact has addresses; a webhook if it has a URL and the receiver
+    has not answered 410 Gone since the contact was last set."""
     wanted = {Channel.LOG}
     if contact.emails:
         wanted.add(Channel.EMAIL)
-    if contact.webhook_url:
+    if contact.webhook_url and contact.webhook_disabled_at is None:
         wanted.add(Channel.WEBHOOK)
     return frozenset(wanted) & available
 
@@ -108,6 +109,12 @@ def after_attempt(
     retry = any(isinstance(result, RetryLater) for result in results.values())
     if retry:
         delay = schedule.delay_after(attempts)
+        asked = max(
+            (r.wait for r in results.values() if isinstance(r, RetryLater) and r.wait), default=0
+        )
+        if delay is not None and asked:
+            # The receiver's Retry-After, when it asks for longer than the schedule would wait.
+            delay = max(delay, timedelta(seconds=asked))
         if delay is not None:
             return attrs.evolve(
                 entry,

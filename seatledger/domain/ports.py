@@ -15,6 +15,7 @@ from typing import Protocol
 from attrs import frozen
 
 from seatledger.domain.admins import Admin
+from seatledger.domain.apikeys import ApiKey
 from seatledger.domain.audit import AuditEntry, AuditFilter
 from seatledger.domain.authorisation import Operator
 from seatledger.domain.catalog import Catalog
@@ -301,6 +302,22 @@ class SealRepository(Protocol):
         ...
 
 
+class ApiKeyRepository(Protocol):
+    """The HTTP API's keys, by name; only their digests are stored."""
+
+    def api_keys(self) -> Sequence[ApiKey]:
+        """Every key, revoked ones included, in the order they were made."""
+        ...
+
+    def api_key(self, name: str) -> ApiKey | None: ...
+
+    def api_key_by_digest(self, digest: str) -> ApiKey | None: ...
+
+    def add_api_key(self, key: ApiKey) -> None: ...
+
+    def revoke_api_key(self, name: str, at: datetime) -> None: ...
+
+
 class Store(
     LedgerRepository,
     BillingRepository,
@@ -309,6 +326,7 @@ class Store(
     OutboxRepository,
     IdempotencyRepository,
     AuditRepository,
+    ApiKeyRepository,
     Protocol,
 ):
     """Everything one transaction can read and write."""

@@ -99,7 +99,6 @@ from seatledger.domain.services import (
     billing,
     contracts,
     documents,
-    imports,
     notify,
     operators,
     organisations,
@@ -108,10 +107,12 @@ from seatledger.domain.services import (
     seats,
     transfers,
 )
+from seatledger.domain.services import commands as c
 from seatledger.domain.services import usage as usage_cases
 from seatledger.domain.services.billing import LedgerVerification, RunReport, Verification
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.contracts import ContractStatus, ContractTerms
+from seatledger.domain.services.dispatch import Tools
 from seatledger.domain.services.idempotency import run_once
 from seatledger.domain.services.imports import ImportRow, ImportSummary
 from seatledger.domain.services.notify import DeliveryReport, ReminderReport
@@ -123,6 +124,7 @@ from seatledger.domain.services.transfers import RequestView
 from seatledger.domain.transfers import TransferRequest
 from seatledger.domain.usage import UsageEntry, UsageListing, UsageRecord
 from seatledger.entrypoints import bootstrap
+from seatledger.entrypoints.dispatcher import execute, new_secret
 from seatledger.entrypoints.rosters import RosterImport
 from seatledger.entrypoints.rosters import import_roster as roster_import
 
@@ -362,7 +364,16 @@ class Ledger:
         with self._backend.call():
             return _ok(use_case(Services(uow=self._backend.uow(), clock=self._clock)))
 
-    def _write(
+    def _write(self, key: str | None, command: c.Command[T]) -> T:
+        """Run a write command through the one dispatcher; with a key, at most once (a retry
+        returns the first result)."""
+        if key is not None:
+            _ok(IdempotencyKey.parse(key))
+        backend = self._backend
+        tools = Tools(catalog=backend.catalog, pins=backend.pins, new_secret=new_secret)
+        return self._run(lambda s: execute(s, command, tools, key))
+
+    def _write_keyed(
         self,
         key: str | None,
         command: str,
@@ -370,7 +381,8 @@ class Ledger:
         use_case: Callable[[Services], Result[T, LedgerError]],
         codec: ResultCodec[T],
     ) -> T:
-        """Run a write; with a key, at most once (a retry returns the first result)."""
+        """Run a write that is not yet a command value (``set_seller``); with a key, at most
+        once, exactly as the dispatcher runs the others."""
         if key is None:
             return self._run(use_case)
         keyed = idempotency.request(_ok(IdempotencyKey.parse(key)), command, arguments)
@@ -399,14 +411,8 @@ class Ledger:
         who = self._who(actor)
         return self._write(
             idempotency_key,
-            "org.add",
-            {"org": org, "name": name, "timezone": timezone, "currency": currency,
-             "billing_relationship": billing_relationship, "actor": who},
-            lambda s: organisations.add_organisation(
-                s, org, name, timezone, currency, billing_relationship, actor=who
-            ),
-            codecs.ORGANISATION,
-        )  # fmt: skip
+            c.AddOrganisation(org, name, timezone, currency, billing_relationship, who),
+        )
 
     def set_organisation(
         self,
@@ -439,22 +445,13 @@ class Ledger:
             legal_name=legal_name, vat_id=vat_id, address=address, city=city,
             postcode=postcode, country=country, peppol_id=peppol_id,
         )  # fmt: skip
-        extra = {k: v for k, v in party.as_changes().items() if v is not None}
-        if buyer_reference is not None:
-            extra["buyer_reference"] = buyer_reference
-        if sepa_mandate is not None:
-            extra["sepa_mandate"] = sepa_mandate
         return self._write(
             idempotency_key,
-            "org.set",
-            {"org": org, "name": name, "timezone": timezone, "timezone_from": since,
-             "billing_relationship": billing_relationship, "actor": who, **extra},
-            lambda s: organisations.set_organisation(
-                s, org, name=name, timezone=timezone, timezone_from=since,
-                billing_relationship=billing_relationship, party=party,
-                buyer_reference=buyer_reference, sepa_mandate=sepa_mandate, actor=who,
+            c.SetOrganisation(
+                org, name, timezone, since, billing_relationship, who,
+                **party.as_changes(),
+                buyer_reference=buyer_reference, sepa_mandate=sepa_mandate,
             ),
-            codecs.ORGANISATION,
         )  # fmt: skip
 
     def organisation(self, org: str) -> Organisation:
@@ -483,18 +480,9 @@ class Ledger:
         of ``addons`` must be an add-on of the catalog (``unknown-addon``).
         """
         day, seat_kind, who, extras = _maybe_day(on), _kind(kind), self._who(actor), tuple(addons)
-        catalog = self._backend.catalog() if extras else None
         return self._write(
-            idempotency_key,
-            "seat.activate",
-            {"seat": seat, "org": org, "actor": who, "on": day, "kind": seat_kind,
-             "holder": holder, "addons": frozenset(extras), "reason": reason},
-            lambda s: seats.activate(
-                s, seat, org, actor=who, on=day, kind=seat_kind, holder=holder,
-                addons=extras, reason=reason, catalog=catalog,
-            ),
-            codecs.SEAT_FACT,
-        )  # fmt: skip
+            idempotency_key, c.ActivateSeat(seat, org, who, day, seat_kind, holder, extras, reason)
+        )
 
     def deactivate(
         self,
@@ -509,10 +497,7 @@ class Ledger:
         day, who = _maybe_day(on), self._who(actor)
         return self._write(
             idempotency_key,
-            "seat.deactivate",
-            {"seat": seat, "actor": who, "on": day, "reason": reason},
-            lambda s: seats.deactivate(s, seat, actor=who, on=day, reason=reason),
-            codecs.SEAT_FACT,
+            c.DeactivateSeat(seat, who, day, reason),
         )
 
     def complete(
@@ -528,10 +513,7 @@ class Ledger:
         day, who = _maybe_day(on), self._who(actor)
         return self._write(
             idempotency_key,
-            "seat.complete",
-            {"seat": seat, "actor": who, "on": day, "reason": reason},
-            lambda s: seats.complete(s, seat, actor=who, on=day, reason=reason),
-            codecs.SEAT_FACT,
+            c.CompleteSeat(seat, who, day, reason),
         )
 
     def reactivate(
@@ -553,18 +535,10 @@ class Ledger:
         day, who = _maybe_day(on), self._who(actor)
         seat_kind = None if kind is None else _kind(kind)
         new_addons = None if addons is None else tuple(addons)
-        catalog = self._backend.catalog() if new_addons else None
         return self._write(
             idempotency_key,
-            "seat.reactivate",
-            {"seat": seat, "actor": who, "on": day, "reason": reason, "kind": seat_kind,
-             "holder": holder, "addons": None if new_addons is None else frozenset(new_addons)},
-            lambda s: seats.reactivate(
-                s, seat, actor=who, on=day, reason=reason, kind=seat_kind, holder=holder,
-                addons=new_addons, catalog=catalog,
-            ),
-            codecs.SEAT_FACT,
-        )  # fmt: skip
+            c.ReactivateSeat(seat, who, day, reason, seat_kind, holder, new_addons),
+        )
 
     def correct(
         self,
@@ -580,10 +554,7 @@ class Ledger:
         day, who = _day(on), self._who(actor)
         return self._write(
             idempotency_key,
-            "seat.correct",
-            {"seat": seat, "seq": seq, "on": day, "actor": who, "reason": reason},
-            lambda s: seats.correct(s, seat, seq, on=day, actor=who, reason=reason),
-            codecs.SEAT_FACT,
+            c.CorrectFact(seat, seq, day, who, reason),
         )
 
     def retract(
@@ -599,10 +570,7 @@ class Ledger:
         who = self._who(actor)
         return self._write(
             idempotency_key,
-            "seat.retract",
-            {"seat": seat, "seq": seq, "actor": who, "reason": reason},
-            lambda s: seats.retract(s, seat, seq, actor=who, reason=reason),
-            codecs.SEAT_FACT,
+            c.RetractFact(seat, seq, who, reason),
         )
 
     def add_addon(
@@ -619,12 +587,7 @@ class Ledger:
         day, who = _maybe_day(on), self._who(actor)
         return self._write(
             idempotency_key,
-            "seat.addon-add",
-            {"seat": seat, "addon": addon, "actor": who, "on": day, "reason": reason},
-            lambda s: seats.add_addon(
-                s, seat, addon, actor=who, on=day, reason=reason, catalog=self._backend.catalog()
-            ),
-            codecs.SEAT_FACT,
+            c.AddAddon(seat, addon, who, day, reason),
         )
 
     def remove_addon(
@@ -641,10 +604,7 @@ class Ledger:
         day, who = _maybe_day(on), self._who(actor)
         return self._write(
             idempotency_key,
-            "seat.addon-remove",
-            {"seat": seat, "addon": addon, "actor": who, "on": day, "reason": reason},
-            lambda s: seats.remove_addon(s, seat, addon, actor=who, on=day, reason=reason),
-            codecs.SEAT_FACT,
+            c.RemoveAddon(seat, addon, who, day, reason),
         )
 
     def history(self, seat: str) -> SeatHistory:
@@ -688,14 +648,7 @@ class Ledger:
         if problems:
             raise LedgerRefused(ImportRejected(source, tuple(problems)))
         who = self._who(actor)
-        catalog = self._backend.catalog() if any(row.addons for row in checked) else None
-        return self._write(
-            idempotency_key,
-            "seat.import",
-            {"rows": checked, "source": source, "actor": who},
-            lambda s: imports.import_seats(s, checked, source=source, actor=who, catalog=catalog),
-            codecs.IMPORT_SUMMARY,
-        )
+        return self._write(idempotency_key, c.ImportSeats(checked, source, who))
 
     def import_roster(
         self,
@@ -793,15 +746,8 @@ class Ledger:
         With a key, the PIN is not part of the fingerprint, and a replay returns the admin
         without its PIN hash (never stored twice).
         """
-        pins = self._backend.pins()
         who = self._who(actor)
-        return self._write(
-            idempotency_key,
-            "admin.add",
-            {"org": org, "admin": admin, "actor": who},
-            lambda s: admins.add_admin(s, pins, org, admin, pin, actor=who),
-            codecs.ADMIN,
-        )
+        return self._write(idempotency_key, c.AddAdmin(org, admin, pin, actor=who))
 
     def admins(self, org: str) -> list[Admin]:
         return list(self._run(lambda s: admins.list_admins(s, org)))
@@ -820,16 +766,10 @@ class Ledger:
         """Another admin of ``org`` (``by``, with their own PIN) unlocks a locked admin; in a
         closed ledger an operator may unlock without one, proving who they are with their
         ``passphrase`` (decision 0029)."""
-        pins = self._backend.pins()
         who = self._who(actor)
         return self._write(
             idempotency_key,
-            "admin.unlock",
-            {"org": org, "admin": admin, "by": by, "actor": who},
-            lambda s: admins.unlock_admin(
-                s, pins, org, admin, by=by, pin=pin, actor=who, passphrase=passphrase
-            ),
-            codecs.ADMIN,
+            c.UnlockAdmin(org, admin, by, pin, actor=who, passphrase=passphrase),
         )
 
     # --- operators and the audit trail ---------------------------------------------------
@@ -879,14 +819,8 @@ class Ledger:
         who = self._who(actor)
         return self._write(
             idempotency_key,
-            "transfer.request",
-            {"seat": seat, "to": to, "actor": who, "expires_in_days": expires_in_days,
-             "reason": reason},
-            lambda s: transfers.request_transfer(
-                s, seat, to, actor=who, expires_in_days=expires_in_days, reason=reason
-            ),
-            codecs.TRANSFER_REQUEST,
-        )  # fmt: skip
+            c.RequestTransfer(seat, to, who, expires_in_days, reason),
+        )
 
     def approve(
         self,
@@ -899,15 +833,9 @@ class Ledger:
         idempotency_key: str | None = None,
     ) -> TransferRequest:
         """The receiver approves with an admin's PIN: it pays from today on."""
-        pins, who = self._backend.pins(), self._who(actor)
+        who = self._who(actor)
         return self._write(
-            idempotency_key,
-            "transfer.approve",
-            {"request": request, "admin": admin, "actor": who, "reason": reason},
-            lambda s: transfers.approve(
-                s, pins, request, admin=admin, pin=pin, actor=who, reason=reason
-            ),
-            codecs.TRANSFER_REQUEST,
+            idempotency_key, c.ApproveTransfer(request, admin, pin, actor=who, reason=reason)
         )
 
     def reject(
@@ -921,15 +849,9 @@ class Ledger:
         idempotency_key: str | None = None,
     ) -> TransferRequest:
         """The receiver declines with an admin's PIN: the sender keeps paying."""
-        pins, who = self._backend.pins(), self._who(actor)
+        who = self._who(actor)
         return self._write(
-            idempotency_key,
-            "transfer.reject",
-            {"request": request, "admin": admin, "actor": who, "reason": reason},
-            lambda s: transfers.reject(
-                s, pins, request, admin=admin, pin=pin, actor=who, reason=reason
-            ),
-            codecs.TRANSFER_REQUEST,
+            idempotency_key, c.RejectTransfer(request, admin, pin, actor=who, reason=reason)
         )
 
     def withdraw(
@@ -944,10 +866,7 @@ class Ledger:
         who = self._who(actor)
         return self._write(
             idempotency_key,
-            "transfer.withdraw",
-            {"request": request, "actor": who, "reason": reason},
-            lambda s: transfers.withdraw(s, request, actor=who, reason=reason),
-            codecs.TRANSFER_REQUEST,
+            c.WithdrawTransfer(request, who, reason),
         )
 
     def take_over(
@@ -962,15 +881,9 @@ class Ledger:
         idempotency_key: str | None = None,
     ) -> SeatFact:
         """An admin of ``by`` takes over the seat's billing at once, on their own consent."""
-        pins, who = self._backend.pins(), self._who(actor)
+        who = self._who(actor)
         return self._write(
-            idempotency_key,
-            "takeover",
-            {"seat": seat, "by": by, "admin": admin, "actor": who, "reason": reason},
-            lambda s: transfers.take_over(
-                s, pins, seat, by, admin=admin, pin=pin, actor=who, reason=reason
-            ),
-            codecs.SEAT_FACT,
+            idempotency_key, c.TakeOver(seat, by, admin, pin, actor=who, reason=reason)
         )
 
     def transfers(self, org: str | None = None, *, pending_only: bool = False) -> list[RequestView]:
@@ -990,13 +903,7 @@ class Ledger:
     ) -> list[TransferRequest]:
         """Expire pending requests past their last day."""
         who = self._who(actor)
-        expired: Sequence[TransferRequest] = self._write(
-            idempotency_key,
-            "transfer.expire",
-            {"actor": who},
-            lambda s: transfers.expire_due(s, actor=who),
-            codecs.TRANSFER_REQUESTS,
-        )
+        expired: Sequence[TransferRequest] = self._write(idempotency_key, c.ExpireTransfers(who))
         return list(expired)
 
     # --- contracts and usage -----------------------------------------------------------------
@@ -1058,14 +965,8 @@ class Ledger:
             vat_treatment=_policy(VatTreatment, vat_category, "vat_category"),
             remove=_removed(remove),
         )
-        catalog, who = self._backend.catalog(), self._who(actor)
-        return self._write(
-            idempotency_key,
-            "contract.set",
-            {"org": org, "terms": terms, "actor": who},
-            lambda s: contracts.set_contract(s, catalog, org, terms, actor=who),
-            codecs.CONTRACT,
-        )
+        who = self._who(actor)
+        return self._write(idempotency_key, c.SetContract(org, terms, who))
 
     def contract(self, org: str) -> ContractStatus:
         """The contract in force this period, its versions and the subscription status."""
@@ -1082,16 +983,8 @@ class Ledger:
         idempotency_key: str | None = None,
     ) -> UsageRecord:
         """Record usage (new dossiers, paid questionnaires), billed in arrears."""
-        catalog, day, who = self._backend.catalog(), _maybe_day(on), self._who(actor)
-        return self._write(
-            idempotency_key,
-            "usage.record",
-            {"org": org, "kind": kind, "quantity": quantity, "on": day, "actor": who},
-            lambda s: contracts.record_usage(
-                s, catalog, org, kind, quantity=quantity, on=day, actor=who
-            ),
-            codecs.USAGE_RECORD,
-        )
+        day, who = _maybe_day(on), self._who(actor)
+        return self._write(idempotency_key, c.RecordUsage(org, kind, quantity, day, who))
 
     def list_usage(
         self,
@@ -1122,12 +1015,7 @@ class Ledger:
         day, who = _maybe_day(on), self._who(actor)
         return self._write(
             idempotency_key,
-            "usage.correct",
-            {"record": record, "quantity": quantity, "on": day, "reason": reason, "actor": who},
-            lambda s: usage_cases.correct_usage(
-                s, record, quantity=quantity, on=day, reason=reason, actor=who
-            ),
-            codecs.USAGE_ENTRY,
+            c.CorrectUsage(record, quantity, day, reason, who),
         )
 
     def retract_usage(
@@ -1142,10 +1030,7 @@ class Ledger:
         who = self._who(actor)
         return self._write(
             idempotency_key,
-            "usage.retract",
-            {"record": record, "reason": reason, "actor": who},
-            lambda s: usage_cases.retract_usage(s, record, reason=reason, actor=who),
-            codecs.USAGE_ENTRY,
+            c.RetractUsage(record, reason, who),
         )
 
     # --- billing and proof ---------------------------------------------------------------------
@@ -1226,7 +1111,7 @@ class Ledger:
             legal_name=legal_name, vat_id=vat_id, address=address, city=city,
             postcode=postcode, country=country, peppol_id=peppol_id,
         )  # fmt: skip
-        return self._write(
+        return self._write_keyed(
             idempotency_key,
             "seller.set",
             {"party": changes.as_changes(), "iban": iban, "invoice_series": invoice_series,
@@ -1268,15 +1153,10 @@ class Ledger:
         """
         return self._write(
             idempotency_key,
-            "org.contact",
-            {"org": org, "emails": None if emails is None else list(emails),
-             "webhook_url": webhook_url, "webhook_secret": webhook_secret is not None,
-             "actor": self._who(actor)},
-            lambda s: notify.set_contact(
-                s, org, emails=emails, webhook_url=webhook_url, webhook_secret=webhook_secret,
+            c.SetContact(
+                org, None if emails is None else list(emails), webhook_url, webhook_secret,
                 actor=self._who(actor),
             ),
-            codecs.CONTACT,
         )  # fmt: skip
 
     def contact(self, org: str) -> Contact:

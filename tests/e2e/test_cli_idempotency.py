@@ -222,6 +222,6 @@ def test_exactly_the_writes_take_a_key_and_the_help_says_so(cli: Cli) -> None:
         "seat retract", "seat import", "transfer request", "transfer approve", "transfer reject",
         "transfer withdraw", "transfer expire", "takeover", "usage record", "roster import",
         "org set", "seat addon add", "seat addon remove", "usage correct", "usage retract",
-        "seller set",
+        "seller set", "apikey create", "apikey revoke",
     }  # fmt: skip
     assert "--idempotency-key KEY" in cli.ok("--help")

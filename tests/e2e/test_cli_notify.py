@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
 from cli_driver import Cli
 from local_servers import LOOPBACK, EphemeralController, Receiver, Recorder
+from standardwebhooks import Webhook
 
 SECRET = "north-webhook-secret-0123456789"
 
@@ -72,8 +74,8 @@ def test_a_transfer_request_waits_in_the_outbox_until_delivered_by_email_and_web
     assert mail["X-Seatledger-Message-Id"] == f"transfer-requested:{request_id}"
     assert "awaits your approval" in mail.get_content()
     [(_, headers, body)] = webhook_receiver.requests
-    assert json.loads(body)["id"] == f"transfer-requested:{request_id}"
-    assert headers["X-Seatledger-Signature"].startswith("sha256=")
+    assert json.loads(body)["data"]["id"] == f"transfer-requested:{request_id}"
+    assert headers["webhook-signature"].startswith("v1,")
     again = clinics.json("notify", "deliver", today="2025-10-02")
     assert again["attempted"] == 0
 
@@ -107,3 +109,53 @@ def test_every_notify_command_explains_itself_with_an_example(cli: Cli) -> None:
                  ("notify", "list", "--help"), ("remind", "--help"),
                  ("org", "contact", "--help")):  # fmt: skip
         assert "Example:" in cli.ok(*args)
+
+
+def test_a_rotation_prints_the_new_secret_once_and_signs_with_both_until_it_ends(
+    clinics: Cli, webhook_receiver: Receiver
+) -> None:
+    old = "whsec_" + base64.b64encode(b"an old secret of 24 bytes").decode()
+    clinics.env["SEATLEDGER_WEBHOOK_SECRET"] = old
+    clinics.ok("org", "contact", "south", "--webhook-url", webhook_receiver.url,
+               "--webhook-secret", today="2025-10-01")  # fmt: skip
+    del clinics.env["SEATLEDGER_WEBHOOK_SECRET"]
+    rotated = clinics.json("org", "contact", "south", "--rotate-secret", today="2025-10-01")
+    new = rotated["new_webhook_secret"]
+    assert new.startswith("whsec_")
+    assert rotated["previous_webhook_secret"] == "set"
+    shown = clinics("org", "contact", "south", today="2025-10-01")
+    assert new not in shown.out + shown.err
+    assert old not in shown.out + shown.err
+    clinics.ok("transfer", "request", "p-17", "--to", "south", today="2025-10-02")
+    assert clinics.json("notify", "deliver", today="2025-10-02")["delivered"] == 1
+    [(_, headers, body)] = webhook_receiver.requests
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    for secret in (old, new):
+        assert Webhook(secret).verify(body, headers)["type"] == "transfer-requested"
+    ended = clinics.json("org", "contact", "south", "--end-rotation", today="2025-10-02")
+    assert "previous_webhook_secret" not in ended
+
+
+def test_a_receiver_answering_410_gone_disables_the_webhook_until_it_is_set_again(
+    clinics: Cli, webhook_receiver: Receiver
+) -> None:
+    clinics.env["SEATLEDGER_WEBHOOK_SECRET"] = SECRET
+    clinics.ok("org", "contact", "south", "--webhook-url", webhook_receiver.url,
+               "--webhook-secret", today="2025-10-01")  # fmt: skip
+    webhook_receiver.script = [410]
+    clinics.ok("transfer", "request", "p-17", "--to", "south", today="2025-10-02")
+    report = clinics.json("notify", "deliver", today="2025-10-02")
+    assert "410 Gone" in json.dumps(report["messages"])  # the log took it; the webhook did not
+    shown = clinics.json("org", "contact", "south", today="2025-10-02")
+    assert shown["webhook_disabled_at"].startswith("2025-10-02")
+    trail = clinics.json("audit", "--org", "south", today="2025-10-02")["entries"]
+    assert any("410 Gone" in e["summary"] for e in trail)
+    clinics.ok("transfer", "withdraw", clinics.json("transfer", "list", "--org", "south",
+               today="2025-10-02")["requests"][0]["request"], today="2025-10-02")  # fmt: skip
+    clinics.ok("transfer", "request", "p-17", "--to", "south", today="2025-10-03")
+    # the withdrawal and the new request both reach the log, neither the gone endpoint
+    assert clinics.json("notify", "deliver", today="2025-10-03")["attempted"] == 2
+    assert len(webhook_receiver.requests) == 1  # nothing more was posted to the gone endpoint
+    clinics.ok("org", "contact", "south", "--webhook-url", webhook_receiver.url,
+               today="2025-10-03")  # fmt: skip
+    assert "webhook_disabled_at" not in clinics.json("org", "contact", "south", today="2025-10-03")

@@ -1,18 +1,26 @@
-"""The webhook channel against a real HTTP server on the loopback interface, and its signature."""
+"""The webhook channel against a real HTTP server on the loopback interface, and its signature.
+
+Deliveries follow Standard Webhooks v1; they are verified with the
+``standardwebhooks`` package (a receiver nobody here wrote) as well as with
+``verify_signature``.
+"""
 
 from __future__ import annotations
 
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from local_servers import Receiver
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from seatledger.adapters.notify import WebhookNotifier, sign, verify_signature
-from seatledger.adapters.notify.webhook import message_body
+from seatledger.adapters.notify.signature import new_secret
+from seatledger.adapters.notify.webhook import message_body, retry_after
 from seatledger.domain.identifiers import OrgId
 from seatledger.domain.notifications import (
     Channel,
@@ -88,22 +96,26 @@ def test_a_message_is_posted_as_signed_json(receiver: Receiver, sleep: FakeSleep
     ((path, headers, body),) = receiver.requests
     assert path == "/hooks/seatledger"
     assert headers["Content-Type"] == "application/json"
-    assert headers["X-Seatledger-Message-Id"] == "pending-transfers:north:2025-10-28"
-    assert headers["X-Seatledger-Timestamp"] == str(NOW)
-    assert headers["X-Seatledger-Signature"].startswith("sha256=")
+    assert headers["webhook-id"] == "pending-transfers:north:2025-10-28"
+    assert headers["webhook-timestamp"] == str(NOW)
+    assert headers["webhook-signature"].startswith("v1,")
     assert body == message_body(MESSAGE)
     assert json.loads(body.decode("utf-8")) == {
-        "id": "pending-transfers:north:2025-10-28",
-        "kind": "pending-transfers",
-        "org": "north",
-        "subject": "1 transfer request(s) not yet approved",
-        "body": "Seats are counted on 2025-10-31 — in 3 day(s).\n",
+        "type": "pending-transfers",
+        "timestamp": "2025-10-27T23:00:00.000000Z",
         "data": {
-            "reference_date": "2025-10-31",
-            "days_left": 3,
-            "requests": [{"request": "TR-42"}],
+            "id": "pending-transfers:north:2025-10-28",
+            "kind": "pending-transfers",
+            "org": "north",
+            "subject": "1 transfer request(s) not yet approved",
+            "body": "Seats are counted on 2025-10-31 — in 3 day(s).\n",
+            "data": {
+                "reference_date": "2025-10-31",
+                "days_left": 3,
+                "requests": [{"request": "TR-42"}],
+            },
+            "created_at": "2025-10-27T23:00:00.000000Z",
         },
-        "created_at": "2025-10-27T23:00:00.000000Z",
     }
     assert "—".encode() in body  # UTF-8, not \u escapes
 
@@ -113,20 +125,58 @@ def test_the_receiver_verifies_the_signature_with_the_shared_secret(
 ) -> None:
     assert webhook(sleep).send(MESSAGE, contact(receiver)) == Delivered()
     ((_, headers, body),) = receiver.requests
-    stamp, signature = headers["X-Seatledger-Timestamp"], headers["X-Seatledger-Signature"]
-    assert verify_signature(SECRET, stamp, body, signature, now=NOW + 2)
-    assert signature == sign(SECRET, NOW, body)
-    # a tampered body, another secret, a stale or future timestamp, a missing header
-    assert not verify_signature(SECRET, stamp, body.replace(b"TR-42", b"TR-43"), signature, now=NOW)
-    assert not verify_signature("another-secret", stamp, body, signature, now=NOW)
-    assert not verify_signature(SECRET, stamp, body, signature, now=NOW + 301)
-    assert not verify_signature(SECRET, stamp, body, signature, now=NOW - 301)
-    assert verify_signature(SECRET, stamp, body, signature, now=NOW + 300)
-    assert not verify_signature(SECRET, stamp, body, None, now=NOW)
-    assert not verify_signature(SECRET, str(NOW + 1), body, signature, now=NOW)
-    assert not verify_signature(SECRET, "soon", body, signature, now=NOW)
-    assert not verify_signature(SECRET, stamp, body, "sha256=ünicode", now=NOW)
-    assert not verify_signature("", stamp, body, sign("", NOW, body), now=NOW)
+    mid, stamp = headers["webhook-id"], headers["webhook-timestamp"]
+    signature = headers["webhook-signature"]
+    assert verify_signature(SECRET, mid, stamp, body, signature, now=NOW + 2)
+    assert signature == sign(SECRET, MESSAGE.id, NOW, body)
+    # a tampered body or id, another secret, a stale or future timestamp, a missing header
+    tampered = body.replace(b"TR-42", b"TR-43")
+    assert not verify_signature(SECRET, mid, stamp, tampered, signature, now=NOW)
+    assert not verify_signature(SECRET, mid + "x", stamp, body, signature, now=NOW)
+    assert not verify_signature("another-secret", mid, stamp, body, signature, now=NOW)
+    assert not verify_signature(SECRET, mid, stamp, body, signature, now=NOW + 301)
+    assert not verify_signature(SECRET, mid, stamp, body, signature, now=NOW - 301)
+    assert verify_signature(SECRET, mid, stamp, body, signature, now=NOW + 300)
+    assert not verify_signature(SECRET, mid, stamp, body, None, now=NOW)
+    assert not verify_signature(SECRET, mid, str(NOW + 1), body, signature, now=NOW)
+    assert not verify_signature(SECRET, mid, "soon", body, signature, now=NOW)
+    assert not verify_signature(SECRET, mid, stamp, body, "v1,ünicode", now=NOW)
+    assert not verify_signature("", mid, stamp, body, signature, now=NOW)
+    assert not verify_signature("whsec_%%%", mid, stamp, body, signature, now=NOW)
+
+
+def test_a_standard_webhooks_library_verifies_a_delivery_signed_now(receiver: Receiver) -> None:
+    secret = new_secret()
+    assert secret.startswith("whsec_")
+    hooked = Contact(OrgId("north"), webhook_url=receiver.url, webhook_secret=secret)
+    assert WebhookNotifier(timeout=5).send(MESSAGE, hooked) == Delivered()
+    ((_, headers, body),) = receiver.requests
+    assert Webhook(secret).verify(body, headers) == json.loads(body)
+    assert abs(int(headers["webhook-timestamp"]) - time.time()) < 60  # the real moment
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new_secret()).verify(body, headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(body.replace(b"TR-42", b"TR-43"), headers)
+
+
+def test_an_older_plain_text_secret_verifies_as_its_own_bytes(receiver: Receiver) -> None:
+    hooked = Contact(OrgId("north"), webhook_url=receiver.url, webhook_secret=SECRET)
+    assert WebhookNotifier(timeout=5).send(MESSAGE, hooked) == Delivered()
+    ((_, headers, body),) = receiver.requests
+    assert Webhook(SECRET.encode("utf-8")).verify(body, headers)["type"] == "pending-transfers"
+
+
+def test_while_a_secret_rotates_both_signatures_are_sent_and_either_verifies(
+    receiver: Receiver,
+) -> None:
+    old, new = new_secret(), new_secret()
+    rotating = Contact(OrgId("north"), webhook_url=receiver.url, webhook_secret=new,
+                       previous_secret=old)  # fmt: skip
+    assert WebhookNotifier(timeout=5).send(MESSAGE, rotating) == Delivered()
+    ((_, headers, body),) = receiver.requests
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    assert Webhook(new).verify(body, headers)
+    assert Webhook(old).verify(body, headers)
 
 
 def test_unavailable_twice_then_delivered_on_the_third_attempt(
@@ -136,7 +186,7 @@ def test_unavailable_twice_then_delivered_on_the_third_attempt(
     assert webhook(sleep).send(MESSAGE, contact(receiver)) == Delivered()
     assert sleep.delays == [0.5, 1.0]
     assert len(receiver.requests) == 3
-    assert {h["X-Seatledger-Message-Id"] for _, h, _ in receiver.requests} == {MESSAGE.id}
+    assert {h["webhook-id"] for _, h, _ in receiver.requests} == {MESSAGE.id}
 
 
 def test_always_failing_is_retried_later(receiver: Receiver, sleep: FakeSleep) -> None:
@@ -166,8 +216,39 @@ def test_a_client_error_is_undeliverable_without_retry(
     result = webhook(sleep).send(MESSAGE, contact(receiver))
     assert isinstance(result, Undeliverable)
     assert str(status) in result.reason
+    assert result.gone is (status == 410)  # 410 Gone disables the endpoint
     assert len(receiver.requests) == 1
     assert sleep.delays == []
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_is_waited_for_instead_of_the_backoff(
+    receiver: Receiver, sleep: FakeSleep, status: int
+) -> None:
+    receiver.script = [status]
+    receiver.retry_after = "7"
+    assert webhook(sleep).send(MESSAGE, contact(receiver)) == Delivered()
+    assert sleep.delays == [7.0]
+    assert len(receiver.requests) == 2
+
+
+def test_a_retry_after_longer_than_the_wait_allowed_is_left_to_the_outbox(
+    receiver: Receiver, sleep: FakeSleep
+) -> None:
+    receiver.script = [429]
+    receiver.retry_after = "3600"
+    result = webhook(sleep).send(MESSAGE, contact(receiver))
+    assert isinstance(result, RetryLater)
+    assert result.wait == 3600.0
+    assert sleep.delays == []
+    assert len(receiver.requests) == 1
+
+
+def test_retry_after_reads_seconds_or_an_http_date() -> None:
+    assert retry_after("120") == 120.0
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: at once
+    assert retry_after("soon") is None
+    assert retry_after(None) is None
 
 
 def test_a_redirect_is_not_followed(receiver: Receiver, sleep: FakeSleep) -> None:

@@ -90,13 +90,14 @@ def test_every_message_reaches_email_webhook_and_log_with_its_id_and_signature(
     assert mail["X-Seatledger-Message-Id"] == f"transfer-requested:{request.id}"
     assert mail["To"] == "billing@south.example"
     [(_, headers, body)] = webhook_receiver.requests
-    payload = json.loads(body)
+    payload = json.loads(body)["data"]
     assert payload["id"] == f"transfer-approved:{request.id}"
     assert payload["kind"] == MessageKind.TRANSFER_APPROVED.value
-    timestamp = headers["X-Seatledger-Timestamp"]
+    timestamp = headers["webhook-timestamp"]
     assert verify_signature(
-        SECRET, timestamp, body, headers["X-Seatledger-Signature"], now=float(timestamp)
-    )
+        SECRET, headers["webhook-id"], timestamp, body, headers["webhook-signature"],
+        now=float(timestamp),
+    )  # fmt: skip
     assert log.getvalue().count("\n") == 2
     assert notify.deliver_due(ledger, notifiers).attempted == 0
 

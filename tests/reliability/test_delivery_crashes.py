@@ -30,8 +30,8 @@ about). Then it checks:
   deliverer sends one message at a time, recording each before the next);
 * each e-mail goes to its organisation's address and names its message id in
   ``X-Seatledger-Message-Id`` and ``Message-ID``; each webhook is a complete
-  request whose signature verifies with the organisation's secret and whose
-  ``X-Seatledger-Message-Id`` is the id in its body.
+  request whose Standard Webhooks signature verifies with the organisation's
+  secret and whose ``webhook-id`` is the id in its body.
 
 Each round is told apart at the server: e-mail by its envelope sender
 (``SEATLEDGER_SMTP_FROM``), webhooks by their URL path (set on the copy with
@@ -396,18 +396,19 @@ def posted_ids(
     for headers, body in posts_to(receiver, path):
         if not complete(headers, body):
             continue
-        message: dict[str, Any] = json.loads(body)
+        message: dict[str, Any] = json.loads(body)["data"]
         counted[message["id"]] += 1
         if orgs is not None:
             assert orgs.get(message["id"]) == message["org"], message["id"]
-            assert headers.get("x-seatledger-message-id") == message["id"], headers
+            assert headers.get("webhook-id") == message["id"], headers
             assert headers.get("content-type") == "application/json", headers
-            signature = headers.get("x-seatledger-signature")
+            signature = headers.get("webhook-signature")
             assert signature is not None, headers
-            assert signature.startswith("sha256="), signature
+            assert signature.startswith("v1,"), signature
             assert verify_signature(
-                SECRET, headers.get("x-seatledger-timestamp", ""), body, signature, now=time.time()
-            ), f"the signature of {message['id']} does not verify"
+                SECRET, message["id"], headers.get("webhook-timestamp", ""), body, signature,
+                now=time.time(),
+            ), f"the signature of {message['id']} does not verify"  # fmt: skip
     return counted
 
 

@@ -1,7 +1,8 @@
 """Notifiers: the adapters of the ``Notifier`` port (log, e-mail, webhook).
 
-Standard library only at run time. ``signature`` is for host systems that
-receive seatledger's webhooks.
+Standard library only at run time. ``signature`` is Standard Webhooks v1 signing, and
+``verify_signature`` for host systems that receive seatledger's webhooks without a
+Standard Webhooks library.
 """
 
 from seatledger.adapters.notify.console import LogNotifier

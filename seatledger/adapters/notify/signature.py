@@ -1,62 +1,71 @@
-"""Signatures of seatledger webhooks, for the systems that receive them.
+"""Standard Webhooks v1 signatures (standardwebhooks.com), for the systems that receive them.
 
-Every webhook carries ``X-Seatledger-Timestamp`` (unix seconds) and
-``X-Seatledger-Signature: sha256=<hex>``, the HMAC-SHA256, keyed with the
-secret shared with the receiver, of ``f"{timestamp}.{body}"`` where ``body``
-is the exact bytes of the request body. A receiver verifies it before
-trusting the message::
+Every webhook carries three headers: ``webhook-id`` (the message id: a
+receiver deduplicates on it), ``webhook-timestamp`` (unix seconds of the
+real moment of sending) and ``webhook-signature``: ``v1,<base64>`` where the
+base64 is the HMAC-SHA256 of ``f"{id}.{timestamp}.{body}"`` keyed with the
+shared secret, several of them separated by spaces while a secret is being
+rotated. Secrets have the form ``whsec_<base64 of the key>``; a secret set
+before seatledger used this scheme (any text of 16 characters or more) is
+its own UTF-8 bytes as the key.
 
-    from seatledger.adapters.notify.signature import verify_signature
-
-    ok = verify_signature(
-        secret,
-        request.headers["X-Seatledger-Timestamp"],
-        request.body,  # the raw bytes, before any JSON parsing
-        request.headers["X-Seatledger-Signature"],
-        now=time.time(),
-    )
-
-Signing the timestamp with the body lets the receiver refuse a replayed
-request older than ``tolerance`` seconds; the message id
-(``X-Seatledger-Message-Id``) deduplicates retries within it.
-
-Standard library only, so a receiver needs nothing but this module.
+A receiver verifies with any Standard Webhooks library, e.g. the
+``standardwebhooks`` package: ``Webhook(secret).verify(body, headers)``
+(for an older plain-text secret: ``Webhook(base64(secret))``), or with
+``verify_signature`` below, which needs nothing but the standard library.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
+import secrets
+from collections.abc import Sequence
+from typing import Final
 
-SCHEME = "sha256"
-DEFAULT_TOLERANCE = 300
+PREFIX: Final = "whsec_"
+VERSION: Final = "v1"
+DEFAULT_TOLERANCE: Final = 300
+
+
+def new_secret() -> str:
+    """A fresh ``whsec_`` secret: 24 random bytes (192 bits), base64."""
+    return PREFIX + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key of a secret: the decoded base64 of a ``whsec_`` one, else its UTF-8 bytes."""
+    if secret.startswith(PREFIX):
+        try:
+            return base64.b64decode(secret[len(PREFIX) :], validate=True)
+        except binascii.Error:
+            raise ValueError("a whsec_ secret must be base64 after its prefix") from None
+    return secret.encode("utf-8")
 
 
 def _bytes(value: str | bytes) -> bytes:
     return value.encode("utf-8") if isinstance(value, str) else value
 
 
-def sign(secret: str | bytes, timestamp: int, body: str | bytes) -> str:
-    """The ``X-Seatledger-Signature`` header value: ``sha256=<hex HMAC-SHA256>``.
-
-    ``body`` text is taken as UTF-8; pass the exact bytes sent when you have them.
-    """
-    signed = f"{int(timestamp)}.".encode("ascii") + _bytes(body)
-    digest = hmac.new(_bytes(secret), signed, hashlib.sha256).hexdigest()
-    return f"{SCHEME}={digest}"
+def sign(secret: str, message_id: str, timestamp: int, body: str | bytes) -> str:
+    """One signature, ``v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``."""
+    signed = f"{message_id}.{int(timestamp)}.".encode() + _bytes(body)
+    digest = hmac.new(secret_key(secret), signed, hashlib.sha256).digest()
+    return f"{VERSION},{base64.b64encode(digest).decode('ascii')}"
 
 
-def _timestamp(value: int | str) -> int | None:
-    if isinstance(value, int):
-        return value
-    text = value.strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 12:
-        return None
-    return int(text)
+def signature_header(
+    signing: Sequence[str], message_id: str, timestamp: int, body: str | bytes
+) -> str:
+    """The ``webhook-signature`` value: one signature per secret, space-separated."""
+    return " ".join(sign(s, message_id, timestamp, body) for s in signing)
 
 
 def verify_signature(
-    secret: str | bytes,
+    secret: str,
+    message_id: str,
     timestamp: int | str,
     body: str | bytes,
     header: str | None,
@@ -64,17 +73,25 @@ def verify_signature(
     now: float,
     tolerance: int = DEFAULT_TOLERANCE,
 ) -> bool:
-    """True if ``header`` is seatledger's signature of ``body`` at ``timestamp`` with ``secret``,
-    and ``timestamp`` lies within ``tolerance`` seconds of ``now`` (either side).
+    """True if one signature of ``header`` is ``secret``'s for this id, timestamp and body, and
+    ``timestamp`` lies within ``tolerance`` seconds of ``now`` (either side).
 
-    ``timestamp`` may be the header text. The comparison takes constant time.
-    A missing or malformed header, a malformed timestamp, a stale (or
-    future) timestamp, or an empty secret is refused.
+    Comparisons take constant time. A missing header, an empty or malformed
+    secret, a malformed, stale or future timestamp, or no matching signature
+    is refused.
     """
-    if header is None or not _bytes(secret):
+    if header is None or not secret:
         return False
-    stamp = _timestamp(timestamp)
-    if stamp is None or abs(now - stamp) > tolerance:
+    text = str(timestamp).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 12:
         return False
-    expected = sign(secret, stamp, body).encode("ascii")
-    return hmac.compare_digest(expected, header.strip().encode("utf-8"))
+    stamp = int(text)
+    if abs(now - stamp) > tolerance:
+        return False
+    try:
+        expected = sign(secret, message_id, stamp, body).encode("ascii")
+    except ValueError:
+        return False
+    return any(
+        hmac.compare_digest(expected, candidate.encode("utf-8")) for candidate in header.split()
+    )

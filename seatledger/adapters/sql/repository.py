@@ -66,6 +66,7 @@ from seatledger.adapters.sql.tables import (
     addons_of,
     addons_text,
     admins,
+    api_keys,
     audit_log,
     billing_spans,
     contacts,
@@ -90,6 +91,7 @@ from seatledger.adapters.sql.tables import (
 )
 from seatledger.domain import queries
 from seatledger.domain.admins import Admin
+from seatledger.domain.apikeys import ApiKey
 from seatledger.domain.audit import AuditEntry, AuditFilter
 from seatledger.domain.authorisation import Action, Operator, Role
 from seatledger.domain.catalog import Cadence
@@ -1784,6 +1786,8 @@ class SqlLedger:
             "emails": json.dumps(list(contact.emails)),
             "webhook_url": contact.webhook_url,
             "webhook_secret": contact.webhook_secret,
+            "previous_webhook_secret": contact.previous_secret,
+            "webhook_disabled_at": contact.webhook_disabled_at,
         }
         changed = self.conn.execute(
             update(contacts).where(contacts.c.org_id == contact.org).values(**values)
@@ -1797,7 +1801,8 @@ class SqlLedger:
             return None
         m = row._mapping
         return Contact(OrgId(m["org_id"]), tuple(json.loads(m["emails"])), m["webhook_url"],
-                       m["webhook_secret"])  # fmt: skip
+                       m["webhook_secret"], m["previous_webhook_secret"],
+                       m["webhook_disabled_at"])  # fmt: skip
 
     # --- idempotency keys ---------------------------------------------------------------
     def idempotency_record(self, key: IdempotencyKey) -> IdempotencyRecord | None:
@@ -1821,6 +1826,30 @@ class SqlLedger:
                 recorded_at=record.recorded_at,
             )
         )
+
+    # --- the HTTP API's keys -------------------------------------------------------------
+    def api_keys(self) -> Sequence[ApiKey]:
+        rows = self.conn.execute(select(api_keys).order_by(api_keys.c.created_at, api_keys.c.name))
+        return [_api_key(m) for m in rows.mappings()]
+
+    def api_key(self, name: str) -> ApiKey | None:
+        row = self.conn.execute(select(api_keys).where(api_keys.c.name == name)).first()
+        return None if row is None else _api_key(row._mapping)
+
+    def api_key_by_digest(self, digest: str) -> ApiKey | None:
+        row = self.conn.execute(select(api_keys).where(api_keys.c.digest == digest)).first()
+        return None if row is None else _api_key(row._mapping)
+
+    def add_api_key(self, key: ApiKey) -> None:
+        self.conn.execute(
+            insert(api_keys).values(
+                name=key.name, org_id=key.org, digest=key.digest, created_at=key.created_at,
+                created_by=key.created_by, revoked_at=key.revoked_at,
+            )
+        )  # fmt: skip
+
+    def revoke_api_key(self, name: str, at: datetime) -> None:
+        self.conn.execute(update(api_keys).where(api_keys.c.name == name).values(revoked_at=at))
 
     # --- operators and the audit trail ------------------------------------------------
     def operators(self) -> Sequence[Operator]:
@@ -2003,6 +2032,12 @@ _SPAN_COLUMNS = (
     billing_spans.c.seat_kind,
     billing_spans.c.addons,
 )
+
+
+def _api_key(m: RowMapping) -> ApiKey:
+    org = m["org_id"]
+    return ApiKey(m["name"], None if org is None else OrgId(org), m["digest"], m["created_at"],
+                  m["created_by"], m["revoked_at"])  # fmt: skip
 
 
 class _IsoDate(TypeDecorator[date]):

@@ -424,6 +424,10 @@ contacts = Table(
     Column("webhook_url", String(2000), nullable=True),
     # The shared HMAC secret must be readable to sign with: it is never printed or exported.
     Column("webhook_secret", String(TEXT), nullable=True),
+    # The secret a rotation replaced: still signed with until the next change (migration 0014).
+    Column("previous_webhook_secret", String(TEXT), nullable=True),
+    # When the receiver answered 410 Gone (migration 0014): no webhook until set again.
+    Column("webhook_disabled_at", UtcMicroseconds(), nullable=True),
 )
 
 outbox = Table(
@@ -487,3 +491,17 @@ APPEND_ONLY_AUDIT = ("operators", "audit_log")
 
 # Appended only, like APPEND_ONLY (triggers of migration 0009).
 APPEND_ONLY_CONTROLS = ("usage_supersessions", "organisation_zones")
+
+# --- the HTTP API's keys (migration 0014) ------------------------------------------------
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("name", String(ID), primary_key=True),
+    Column("org_id", String(ID), ForeignKey("organisations.id"), nullable=True),
+    # SHA-256 (hex) of the key; the key itself is never stored.
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("created_at", UtcMicroseconds(), nullable=False),
+    Column("created_by", String(TEXT), nullable=False),
+    Column("revoked_at", UtcMicroseconds(), nullable=True),
+)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 import attrs
 from attrs import frozen
 from returns.result import Failure, Result, Success
 
-from seatledger.domain.authorisation import Action
+from seatledger.domain.authorisation import Action, Role
 from seatledger.domain.contracts import contract_in_force
 from seatledger.domain.dates import Period
 from seatledger.domain.deadlines import sender_deadline
 from seatledger.domain.errors import InvalidText, LedgerError
 from seatledger.domain.identifiers import OrgId
-from seatledger.domain.notifications import Contact, Message, Notifier
+from seatledger.domain.notifications import Channel, Contact, Message, Notifier, Undeliverable
 from seatledger.domain.outbox import (
     DeliveryStatus,
     OutboxEntry,
@@ -44,9 +46,27 @@ def set_contact(
     emails: Sequence[str] | None = None,
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
+    rotate_secret: bool = False,
+    end_rotation: bool = False,
     actor: str = SYSTEM_ACTOR,
 ) -> Result[Contact, LedgerError]:
-    """Set where an organisation's notifications go; options left out keep their values."""
+    """Set where an organisation's notifications go; options left out keep their values.
+
+    ``rotate_secret``: ``webhook_secret`` replaces the current one, which is kept
+    as the previous secret (deliveries carry both signatures) until the next
+    secret is set or ``end_rotation``. Setting a URL or a secret again enables
+    a webhook disabled by a 410 Gone.
+    """
+    if rotate_secret and webhook_secret is None:
+        return Failure(InvalidText("webhook secret", "a rotation needs the new secret"))
+    if (
+        webhook_secret is not None
+        and webhook_secret.startswith(WHSEC)
+        and not _is_base64(webhook_secret[len(WHSEC) :])
+    ):
+        return Failure(
+            InvalidText("webhook secret", "a whsec_ secret is base64 (16 bytes or more) after it")
+        )
     for address in emails or ():
         if _EMAIL_SHAPE not in address or len(address) > 254 or any(c.isspace() for c in address):
             return Failure(InvalidText("e-mail", f"{address!r} is not an e-mail address"))
@@ -71,6 +91,18 @@ def set_contact(
             emails=tuple(emails) if emails is not None else current.emails,
             webhook_url=webhook_url if webhook_url is not None else current.webhook_url,
             webhook_secret=webhook_secret if webhook_secret is not None else current.webhook_secret,
+            previous_secret=(
+                current.webhook_secret
+                if rotate_secret
+                else None
+                if webhook_secret is not None or end_rotation
+                else current.previous_secret
+            ),
+            webhook_disabled_at=(
+                None
+                if webhook_url is not None or webhook_secret is not None
+                else current.webhook_disabled_at
+            ),
         )
         if updated.webhook_url and not updated.webhook_secret:
             return Failure(
@@ -86,6 +118,16 @@ def set_contact(
         )  # fmt: skip
         services.uow.commit()
         return Success(updated)
+
+
+WHSEC = "whsec_"
+
+
+def _is_base64(text: str) -> bool:
+    try:
+        return len(base64.b64decode(text, validate=True)) >= 16
+    except binascii.Error:
+        return False
 
 
 def get_contact(services: Services, org: str) -> Result[Contact, LedgerError]:
@@ -210,8 +252,11 @@ def deliver(
         results = {ch: by_channel[ch].send(entry.message, contact) for ch in sorted(
             channels, key=lambda c: c.value)}  # fmt: skip
         updated = after_attempt(entry, results, services.clock.now(), schedule)
+        gone = results.get(Channel.WEBHOOK)
         with services.uow.transaction(write=True) as store:
             store.save_entry(updated)
+            if isinstance(gone, Undeliverable) and gone.gone:
+                _disable_webhook(store, services.clock.now(), actor, allowed.unwrap(), entry)
             services.uow.commit()
         finished.append(updated)
     return Success(DeliveryReport(
@@ -221,6 +266,20 @@ def deliver(
         undeliverable=sum(1 for e in finished if e.status is DeliveryStatus.UNDELIVERABLE),
         entries=tuple(finished),
     ))  # fmt: skip
+
+
+def _disable_webhook(
+    store: Store, at: datetime, actor: str, role: Role, entry: OutboxEntry
+) -> None:
+    """The receiver answered 410 Gone: send it nothing more until the contact is set again."""
+    current = store.get_contact(entry.message.org)
+    if current is None or current.webhook_disabled_at is not None:
+        return
+    store.set_contact(attrs.evolve(current, webhook_disabled_at=at))
+    record(
+        store, at, actor, role, Action.ORG_CONTACT, org=current.org,
+        text=f"webhook disabled: the receiver answered 410 Gone to {entry.message.id}",
+    )  # fmt: skip
 
 
 def outbox(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from seatledger.adapters import result_codecs as codecs
 from seatledger.adapters.serialisation import admin_document
 from seatledger.domain.services import admins
+from seatledger.domain.services import commands as c
 from seatledger.entrypoints.cli.app import (
     PIN_VARIABLE,
     App,
@@ -60,15 +60,7 @@ def add(app: App, org_id: str, admin_id: str) -> None:
       SEATLEDGER_PIN=4821 seatledger --json admin add south kim
     """
     pin = read_pin(f"PIN for admin {admin_id} of {org_id}", confirm=True)
-    pins, actor = app.pins, app.actor
-    added = unwrap(
-        app.once(
-            "admin.add",
-            {"org": org_id, "admin": admin_id, "actor": actor},
-            lambda s: admins.add_admin(s, pins, org_id, admin_id, pin, actor=actor),
-            codecs.ADMIN,
-        )
-    )
+    added = unwrap(app.execute(c.AddAdmin(org_id, admin_id, pin, actor=app.actor)))
     if app.as_json:
         emit_json(admin_document(added))
         return
@@ -126,15 +118,9 @@ def unlock(app: App, org_id: str, admin_id: str, by: str | None) -> None:
     """
     pin = read_pin(f"PIN of admin {by} of {org_id}") if by is not None else None
     passphrase = read_passphrase(f"passphrase of operator {app.actor}") if by is None else None
-    pins, actor = app.pins, app.actor
     unlocked = unwrap(
-        app.once(
-            "admin.unlock",
-            {"org": org_id, "admin": admin_id, "by": by, "actor": actor},
-            lambda s: admins.unlock_admin(
-                s, pins, org_id, admin_id, by=by, pin=pin, actor=actor, passphrase=passphrase
-            ),
-            codecs.ADMIN,
+        app.execute(
+            c.UnlockAdmin(org_id, admin_id, by, pin, actor=app.actor, passphrase=passphrase)
         )
     )
     if app.as_json:

@@ -18,7 +18,9 @@ from seatledger.domain.dates import Period, parse_date, parse_instant
 from seatledger.domain.errors import LedgerError
 from seatledger.domain.idempotency import IdempotencyKey, ResultCodec
 from seatledger.domain.ports import PinHasher
+from seatledger.domain.services.commands import Command
 from seatledger.domain.services.context import Services
+from seatledger.domain.services.dispatch import Tools
 from seatledger.domain.services.idempotency import run_once
 from seatledger.entrypoints.bootstrap import (
     ServicesFactory,
@@ -29,6 +31,7 @@ from seatledger.entrypoints.bootstrap import (
     with_clock,
 )
 from seatledger.entrypoints.cli.errors import unwrap
+from seatledger.entrypoints.dispatcher import execute, new_secret
 
 PIN_VARIABLE: Final = "SEATLEDGER_PIN"
 PASSPHRASE_VARIABLE: Final = "SEATLEDGER_PASSPHRASE"
@@ -80,17 +83,19 @@ class App:
         run: Callable[[Services], Result[T, LedgerError]],
         codec: ResultCodec[T],
     ) -> Result[T, LedgerError]:
-        """Run a write; with ``--idempotency-key``, at most once for that key.
-
-        A retry with the same key and arguments returns the first result (and
-        so prints what the first run printed); other arguments are refused.
-        Secrets (PINs, webhook secrets) are left out of ``arguments``.
-        """
+        """Run a write that is not yet a command value (``seller set``); with
+        ``--idempotency-key``, at most once for that key, like every other write."""
         services = self.services()
         if self.idempotency_key is None:
             return run(services)
         key = unwrap(IdempotencyKey.parse(self.idempotency_key))
         return run_once(services, idempotency.request(key, command, arguments), run, codec)
+
+    def execute(self, command: Command[T]) -> Result[T, LedgerError]:
+        """Run a write command through the one dispatcher; with ``--idempotency-key``, at
+        most once for that key (a retry prints what the first run printed)."""
+        tools = Tools(catalog=self.catalog, pins=lambda: self.pins, new_secret=new_secret)
+        return execute(self.services(), command, tools, self.idempotency_key)
 
     @property
     def actor(self) -> str:
@@ -125,6 +130,7 @@ _NOT_KEYED: Final = {
     "init": "it is idempotent by itself (run again, it changes nothing)",
     "demo": "it builds its own database",
     "invoice seal": "signing the chain again only adds a checkpoint; it changes no money",
+    "serve": "it serves requests, and each write request takes its own Idempotency-Key header",
 }
 
 

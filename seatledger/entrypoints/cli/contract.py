@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import click
 
-from seatledger.adapters import result_codecs as codecs
 from seatledger.adapters.serialisation import contract_document, money
 from seatledger.domain.catalog import Cadence
 from seatledger.domain.contracts import Contract, PaymentMethod
@@ -26,6 +25,7 @@ from seatledger.domain.policies import (
     PaidCoverage,
     VatTreatment,
 )
+from seatledger.domain.services import commands as c
 from seatledger.domain.services import contracts, organisations
 from seatledger.domain.services.contracts import REMOVABLE, ContractTerms
 from seatledger.entrypoints.cli.app import (
@@ -286,14 +286,7 @@ def set_(
         vat_category=vat_category,
     )
     catalog = app.catalog()
-    added = unwrap(
-        app.once(
-            "contract.set",
-            {"org": org_id, "terms": terms, "actor": app.actor},
-            lambda s: contracts.set_contract(s, catalog, org_id, terms, actor=app.actor),
-            codecs.CONTRACT,
-        )
-    )
+    added = unwrap(app.execute(c.SetContract(org_id, terms, app.actor)))
     if app.as_json:
         emit_json(contract_document(added))
         return

@@ -33,6 +33,7 @@ from seatledger.entrypoints.cli.roster import roster
 from seatledger.entrypoints.cli.seat import seat
 from seatledger.entrypoints.cli.seats import seats
 from seatledger.entrypoints.cli.seller import seller
+from seatledger.entrypoints.cli.serve import apikey, serve
 from seatledger.entrypoints.cli.transfer import takeover, transfer
 from seatledger.entrypoints.cli.usage import usage
 
@@ -137,6 +138,8 @@ cli.add_command(notify)
 cli.add_command(remind)
 cli.add_command(operator)
 cli.add_command(audit)
+cli.add_command(serve)
+cli.add_command(apikey)
 
 
 def run(

@@ -8,9 +8,11 @@ from typing import Any
 
 import click
 
-from seatledger.adapters import result_codecs as codecs
+from seatledger.adapters.notify.signature import new_secret as new_webhook_secret
 from seatledger.adapters.serialisation import to_json
+from seatledger.domain.dates import iso_instant
 from seatledger.domain.organisation import Organisation
+from seatledger.domain.services import commands as c
 from seatledger.domain.services import contracts, notify, organisations, questions
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.parties import PartyChanges
@@ -64,16 +66,10 @@ def add(
       seatledger org add guests --name "Guest school" --no-billing-relationship
     """
     added = unwrap(
-        app.once(
-            "org.add",
-            {"org": org_id, "name": name, "timezone": timezone, "currency": currency,
-             "billing_relationship": billing_relationship, "actor": app.actor},
-            lambda s: organisations.add_organisation(
-                s, org_id, name, timezone, currency, billing_relationship, actor=app.actor
-            ),
-            codecs.ORGANISATION,
+        app.execute(
+            c.AddOrganisation(org_id, name, timezone, currency, billing_relationship, app.actor)
         )
-    )  # fmt: skip
+    )
     if app.as_json:
         emit_json(organisation_document(added))
         return
@@ -261,19 +257,11 @@ def set_(
         raise click.UsageError("--timezone-from needs --timezone")
     since = day_option(zone_from_text)
     changed = unwrap(
-        app.once(
-            "org.set",
-            {"org": org_id, "name": name, "timezone": timezone, "timezone_from": since,
-             "billing_relationship": relationship, "actor": app.actor,
-             **{k: v for k, v in party.as_changes().items() if v is not None},
-             **({"buyer_reference": buyer_reference} if buyer_reference is not None else {}),
-             **({"sepa_mandate": sepa_mandate} if sepa_mandate is not None else {})},
-            lambda s: organisations.set_organisation(
-                s, org_id, name=name, timezone=timezone, timezone_from=since,
-                billing_relationship=relationship, party=party,
-                buyer_reference=buyer_reference, sepa_mandate=sepa_mandate, actor=app.actor,
-            ),
-            codecs.ORGANISATION,
+        app.execute(
+            c.SetOrganisation(
+                org_id, name, timezone, since, relationship, app.actor,
+                **party.as_changes(), buyer_reference=buyer_reference, sepa_mandate=sepa_mandate,
+            )
         )
     )  # fmt: skip
     if app.as_json:
@@ -314,14 +302,30 @@ WEBHOOK_SECRET_VARIABLE = "SEATLEDGER_WEBHOOK_SECRET"
     help=f"Set the webhook signing secret, read from {WEBHOOK_SECRET_VARIABLE} or a hidden "
     "prompt (never an argument).",
 )
+@click.option(
+    "--rotate-secret",
+    "rotate",
+    is_flag=True,
+    help=f"Replace the secret, still signing with the old one too until --end-rotation: the "
+    f"new one from {WEBHOOK_SECRET_VARIABLE}, else a new whsec_ secret printed once.",
+)
+@click.option("--end-rotation", is_flag=True, help="Stop signing with the replaced secret.")
 @pass_app
 def contact(
-    app: App, org_id: str, emails: tuple[str, ...], webhook_url: str | None, new_secret: bool
+    app: App,
+    org_id: str,
+    emails: tuple[str, ...],
+    webhook_url: str | None,
+    new_secret: bool,
+    rotate: bool,
+    end_rotation: bool,
 ) -> None:
     """Where ORG's notifications go: e-mail addresses and a signed webhook.
 
-    Without options, shows the contact. The webhook secret (16 characters or
-    more) signs every POST with HMAC-SHA256; it is never printed.
+    Without options, shows the contact. The webhook secret (a whsec_ secret,
+    or any text of 16 characters or more) signs every POST as Standard
+    Webhooks v1 says; it is never printed, except a new one --rotate-secret
+    made, once.
 
     \b
     Example:
@@ -329,24 +333,26 @@ def contact(
       SEATLEDGER_WEBHOOK_SECRET=… seatledger org contact north \\
           --webhook-url https://lms.north.example/hooks/seatledger --webhook-secret
       seatledger org contact north
+      seatledger org contact north --rotate-secret     # prints the new whsec_ secret once
+      seatledger org contact north --end-rotation      # once the receiver has the new one
     """
-    secret = None
-    if new_secret or (webhook_url is not None and WEBHOOK_SECRET_VARIABLE in os.environ):
+    secret, generated = None, None
+    if rotate and new_secret:
+        raise click.UsageError("give --webhook-secret or --rotate-secret, not both")
+    if rotate:
+        secret = os.environ.get(WEBHOOK_SECRET_VARIABLE) or None
+        if secret is None:
+            secret = generated = new_webhook_secret()
+    elif new_secret or (webhook_url is not None and WEBHOOK_SECRET_VARIABLE in os.environ):
         secret = os.environ.get(WEBHOOK_SECRET_VARIABLE) or click.prompt(
             "webhook secret", hide_input=True, confirmation_prompt=True, err=True, type=str
         )
-    if emails or webhook_url is not None or secret is not None:
+    if emails or webhook_url is not None or secret is not None or end_rotation:
         new_emails = list(emails) if emails else None
         found = unwrap(
-            app.once(
-                "org.contact",
-                {"org": org_id, "emails": new_emails, "webhook_url": webhook_url,
-                 "webhook_secret": secret is not None, "actor": app.actor},
-                lambda s: notify.set_contact(
-                    s, org_id, emails=new_emails, webhook_url=webhook_url,
-                    webhook_secret=secret, actor=app.actor,
-                ),
-                codecs.CONTACT,
+            app.execute(
+                c.SetContact(org_id, new_emails, webhook_url, secret, actor=app.actor,
+                             rotate_secret=rotate, end_rotation=end_rotation)
             )
         )  # fmt: skip
     elif app.idempotency_key is not None:
@@ -362,11 +368,23 @@ def contact(
         "webhook_url": found.webhook_url,
         "webhook_secret": "set" if found.webhook_secret else None,
     }
+    # Shown only while they apply: a rotation under way, a webhook disabled by a 410.
+    if found.previous_secret:
+        shown["previous_webhook_secret"] = "set"
+    if found.webhook_disabled_at:
+        shown["webhook_disabled_at"] = iso_instant(found.webhook_disabled_at)
+    if generated is not None:
+        # The one time a secret is shown: the receiver needs the new one.
+        shown["new_webhook_secret"] = generated
     if app.as_json:
         emit_json(shown)
         return
+    if generated is not None:
+        say(f"new webhook secret (shown once): {generated}")
     say(f"{found.org}: e-mail {', '.join(found.emails) or '-'}")
     say(
         f"webhook {found.webhook_url or '-'}"
         + (" (secret set, never shown)" if found.webhook_secret else "")
+        + (", also signing with the replaced secret" if found.previous_secret else "")
+        + (", disabled: the receiver answered 410 Gone" if found.webhook_disabled_at else "")
     )

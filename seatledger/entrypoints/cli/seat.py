@@ -9,17 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import click
-from returns.result import Result
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from seatledger.adapters import result_codecs as codecs
 from seatledger.adapters.csv_import import read_import_file
 from seatledger.adapters.serialisation import history_document, to_json
 from seatledger.domain.dates import iso_instant
-from seatledger.domain.errors import LedgerError
 from seatledger.domain.seat import ADDON_CHANGES, FactKind, SeatFact, SeatKind
-from seatledger.domain.services import imports, seats
+from seatledger.domain.services import commands as c
+from seatledger.domain.services import seats
 from seatledger.domain.services.seats import HistoryEntry
 from seatledger.domain.timeline import ActiveInterval
 from seatledger.entrypoints.cli.app import (
@@ -96,24 +94,16 @@ def activate(
     """
     day, seat_kind = day_option(on_text), kind_option(kind) or SeatKind.REGULAR
     # Add-ons are checked against the catalog, which is read only when one is named.
-    catalog = app.catalog() if addons else None
     fact = unwrap(
-        app.once(
-            "seat.activate",
-            {"seat": seat_id, "org": org_id, "actor": app.actor, "on": day, "kind": seat_kind,
-             "holder": holder, "addons": frozenset(addons), "reason": reason},
-            lambda s: seats.activate(
-                s, seat_id, org_id, actor=app.actor, on=day, kind=seat_kind, holder=holder,
-                addons=addons, reason=reason, catalog=catalog,
-            ),
-            codecs.SEAT_FACT,
+        app.execute(
+            c.ActivateSeat(seat_id, org_id, app.actor, day, seat_kind, holder, addons, reason)
         )
-    )  # fmt: skip
+    )
     report_fact(app, fact)
 
 
 def _closing_command(
-    name: str, use_case: Callable[..., Result[SeatFact, LedgerError]], doc: str
+    name: str, command_class: type[c.DeactivateSeat | c.CompleteSeat], doc: str
 ) -> click.Command:
     @click.argument("seat_id", metavar="SEAT")
     @click.option("--on", "on_text", metavar="DATE", help=ON_HELP)
@@ -121,14 +111,7 @@ def _closing_command(
     @pass_app
     def command(app: App, seat_id: str, on_text: str | None, reason: str | None) -> None:
         day = day_option(on_text)
-        fact = unwrap(
-            app.once(
-                f"seat.{name}",
-                {"seat": seat_id, "actor": app.actor, "on": day, "reason": reason},
-                lambda s: use_case(s, seat_id, actor=app.actor, on=day, reason=reason),
-                codecs.SEAT_FACT,
-            )
-        )
+        fact = unwrap(app.execute(command_class(seat_id, app.actor, day, reason)))
         report_fact(app, fact)
 
     command.__doc__ = doc
@@ -137,7 +120,7 @@ def _closing_command(
 
 deactivate = _closing_command(
     "deactivate",
-    seats.deactivate,
+    c.DeactivateSeat,
     """End SEAT's active interval on --on: it is not billed on that day or after.
 
     A seat deactivated before a reference date is not counted for that period.
@@ -151,7 +134,7 @@ deactivate = _closing_command(
 
 complete = _closing_command(
     "complete",
-    seats.complete,
+    c.CompleteSeat,
     """Mark SEAT's training completed on --on: billing stops as for a deactivation.
 
     \b
@@ -195,19 +178,11 @@ def reactivate(
       seatledger seat reactivate s-001 --kind regular --reason "qualified, now regular"
     """
     day, seat_kind, new_addons = day_option(on_text), kind_option(kind), addons or None
-    catalog = app.catalog() if new_addons else None
     fact = unwrap(
-        app.once(
-            "seat.reactivate",
-            {"seat": seat_id, "actor": app.actor, "on": day, "reason": reason, "kind": seat_kind,
-             "holder": holder, "addons": None if new_addons is None else frozenset(new_addons)},
-            lambda s: seats.reactivate(
-                s, seat_id, actor=app.actor, on=day, reason=reason, kind=seat_kind,
-                holder=holder, addons=new_addons, catalog=catalog,
-            ),
-            codecs.SEAT_FACT,
+        app.execute(
+            c.ReactivateSeat(seat_id, app.actor, day, reason, seat_kind, holder, new_addons)
         )
-    )  # fmt: skip
+    )
     report_fact(app, fact)
 
 
@@ -230,14 +205,7 @@ def correct(app: App, seat_id: str, seq: int, on_text: str, reason: str | None) 
       seatledger seat correct s-001 7 --on 2017-08-29 --reason "HR: left in August"
     """
     day = required_day(on_text)
-    fact = unwrap(
-        app.once(
-            "seat.correct",
-            {"seat": seat_id, "seq": seq, "on": day, "actor": app.actor, "reason": reason},
-            lambda s: seats.correct(s, seat_id, seq, on=day, actor=app.actor, reason=reason),
-            codecs.SEAT_FACT,
-        )
-    )
+    fact = unwrap(app.execute(c.CorrectFact(seat_id, seq, day, app.actor, reason)))
     report_fact(app, fact)
 
 
@@ -254,14 +222,7 @@ def retract(app: App, seat_id: str, seq: int, reason: str | None) -> None:
     Example:
       seatledger seat retract s-001 9 --reason "deactivated by mistake"
     """
-    fact = unwrap(
-        app.once(
-            "seat.retract",
-            {"seat": seat_id, "seq": seq, "actor": app.actor, "reason": reason},
-            lambda s: seats.retract(s, seat_id, seq, actor=app.actor, reason=reason),
-            codecs.SEAT_FACT,
-        )
-    )
+    fact = unwrap(app.execute(c.RetractFact(seat_id, seq, app.actor, reason)))
     report_fact(app, fact)
 
 
@@ -282,7 +243,7 @@ def addon() -> None:
 
 
 def _addon_command(
-    name: str, use_case: Callable[..., Result[SeatFact, LedgerError]], doc: str
+    name: str, command_class: type[c.AddAddon | c.RemoveAddon], doc: str
 ) -> click.Command:
     @click.argument("seat_id", metavar="SEAT")
     @click.argument("addon_name", metavar="NAME")
@@ -293,18 +254,7 @@ def _addon_command(
         app: App, seat_id: str, addon_name: str, on_text: str | None, reason: str | None
     ) -> None:
         day = day_option(on_text)
-        fact = unwrap(
-            app.once(
-                f"seat.addon-{name}",
-                {"seat": seat_id, "addon": addon_name, "actor": app.actor, "on": day,
-                 "reason": reason},
-                lambda s: use_case(
-                    s, seat_id, addon_name, actor=app.actor, on=day, reason=reason,
-                    **({"catalog": app.catalog()} if name == "add" else {}),
-                ),
-                codecs.SEAT_FACT,
-            )
-        )  # fmt: skip
+        fact = unwrap(app.execute(command_class(seat_id, addon_name, app.actor, day, reason)))
         report_fact(app, fact)
 
     command.__doc__ = doc
@@ -313,7 +263,7 @@ def _addon_command(
 
 addon_add = _addon_command(
     "add",
-    seats.add_addon,
+    c.AddAddon,
     """SEAT holds add-on NAME from --on on (default: today).
 
     Refused if SEAT already holds NAME that day (addon-already-held) or is
@@ -328,7 +278,7 @@ addon_add = _addon_command(
 
 addon_remove = _addon_command(
     "remove",
-    seats.remove_addon,
+    c.RemoveAddon,
     """SEAT no longer holds add-on NAME from --on on (default: today).
 
     The add-on is not billed for --on itself nor any later reference date
@@ -460,18 +410,8 @@ def import_(app: App, path: Path) -> None:
     with _progress(enabled=stderr_is_terminal()) as step:
         step(f"reading {path.name}")
         rows = unwrap(read_import_file(path))
-        catalog = app.catalog() if any(row.addons for row in rows) else None
         step(f"importing {len(rows)} seats")
-        summary = unwrap(
-            app.once(
-                "seat.import",
-                {"rows": rows, "source": path.name, "actor": app.actor},
-                lambda s: imports.import_seats(
-                    s, rows, source=path.name, actor=app.actor, catalog=catalog
-                ),
-                codecs.IMPORT_SUMMARY,
-            )
-        )
+        summary = unwrap(app.execute(c.ImportSeats(rows, path.name, app.actor)))
     if app.as_json:
         emit_json({"source": path.name, **to_json(summary)})
         return

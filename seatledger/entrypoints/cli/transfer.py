@@ -15,7 +15,6 @@ from typing import Protocol
 import click
 from returns.result import Result
 
-from seatledger.adapters import result_codecs as codecs
 from seatledger.adapters.serialisation import (
     request_view_document,
     to_json,
@@ -24,6 +23,7 @@ from seatledger.adapters.serialisation import (
 from seatledger.domain.dates import iso_instant
 from seatledger.domain.errors import LedgerError
 from seatledger.domain.ports import PinHasher
+from seatledger.domain.services import commands as c
 from seatledger.domain.services import transfers
 from seatledger.domain.services.context import Services
 from seatledger.domain.transfers import TransferRequest
@@ -91,17 +91,7 @@ def request(app: App, seat_id: str, to: str, expires_in: int | None, reason: str
       seatledger transfer request p-17 --to south
       seatledger --json transfer request p-17 --to south --expires-in 14 --reason "moved"
     """
-    made = unwrap(
-        app.once(
-            "transfer.request",
-            {"seat": seat_id, "to": to, "actor": app.actor, "expires_in_days": expires_in,
-             "reason": reason},
-            lambda s: transfers.request_transfer(
-                s, seat_id, to, actor=app.actor, expires_in_days=expires_in, reason=reason
-            ),
-            codecs.TRANSFER_REQUEST,
-        )
-    )  # fmt: skip
+    made = unwrap(app.execute(c.RequestTransfer(seat_id, to, app.actor, expires_in, reason)))
     deadline = _deadline(app, made)
     if app.as_json:
         emit_json(transfer_document(made, deadline=deadline))
@@ -120,7 +110,9 @@ def _deadline(app: App, made: TransferRequest) -> date | None:
     return next((v.deadline for v in views if v.request.id == made.id), None)
 
 
-def _decision(name: str, use_case: DecisionUseCase, verb: str, doc: str) -> None:
+def _decision(
+    name: str, command_class: type[c.ApproveTransfer | c.RejectTransfer], verb: str, doc: str
+) -> None:
     @click.argument("request_id", metavar="REQUEST")
     @click.option(
         "--admin",
@@ -132,16 +124,9 @@ def _decision(name: str, use_case: DecisionUseCase, verb: str, doc: str) -> None
     @click.option("--reason", help=REASON_HELP)
     @pass_app
     def command(app: App, request_id: str, admin_id: str, reason: str | None) -> None:
-        pin, pins = read_pin(f"PIN of admin {admin_id}"), app.pins
+        pin = read_pin(f"PIN of admin {admin_id}")
         decided = unwrap(
-            app.once(
-                f"transfer.{name}",
-                {"request": request_id, "admin": admin_id, "actor": app.actor, "reason": reason},
-                lambda s: use_case(
-                    s, pins, request_id, admin=admin_id, pin=pin, actor=app.actor, reason=reason
-                ),
-                codecs.TRANSFER_REQUEST,
-            )
+            app.execute(command_class(request_id, admin_id, pin, actor=app.actor, reason=reason))
         )
         report_decision(app, decided, verb)
 
@@ -167,7 +152,7 @@ def report_decision(app: App, decided: TransferRequest, verb: str) -> None:
 
 _decision(
     "approve",
-    transfers.approve,
+    c.ApproveTransfer,
     "approved",
     f"""Approve REQUEST as an admin of the receiving organisation (PIN).
 
@@ -183,7 +168,7 @@ _decision(
 
 _decision(
     "reject",
-    transfers.reject,
+    c.RejectTransfer,
     "rejected",
     f"""Reject REQUEST as an admin of the receiving organisation (PIN).
 
@@ -208,14 +193,7 @@ def withdraw(app: App, request_id: str, reason: str | None) -> None:
     Example:
       seatledger transfer withdraw TR-42 --reason "sent by mistake"
     """
-    done = unwrap(
-        app.once(
-            "transfer.withdraw",
-            {"request": request_id, "actor": app.actor, "reason": reason},
-            lambda s: transfers.withdraw(s, request_id, actor=app.actor, reason=reason),
-            codecs.TRANSFER_REQUEST,
-        )
-    )
+    done = unwrap(app.execute(c.WithdrawTransfer(request_id, app.actor, reason)))
     report_decision(app, done, "withdrawn")
 
 
@@ -274,14 +252,7 @@ def expire(app: App) -> None:
     Example:
       seatledger transfer expire
     """
-    expired = unwrap(
-        app.once(
-            "transfer.expire",
-            {"actor": app.actor},
-            lambda s: transfers.expire_due(s, actor=app.actor),
-            codecs.TRANSFER_REQUESTS,
-        )
-    )
+    expired = unwrap(app.execute(c.ExpireTransfers(app.actor)))
     if app.as_json:
         emit_json({"expired": [transfer_document(r, status="expired") for r in expired]})
         return
@@ -318,16 +289,8 @@ def takeover(app: App, seat_id: str, by: str, admin_id: str, reason: str | None)
       seatledger takeover p-17 --by south --admin sam --reason "joined South Clinic"
     """
     pin = read_pin(f"PIN of admin {admin_id} of {by}")
-    pins = app.pins
     fact = unwrap(
-        app.once(
-            "takeover",
-            {"seat": seat_id, "by": by, "admin": admin_id, "actor": app.actor, "reason": reason},
-            lambda s: transfers.take_over(
-                s, pins, seat_id, by, admin=admin_id, pin=pin, actor=app.actor, reason=reason
-            ),
-            codecs.SEAT_FACT,
-        )
+        app.execute(c.TakeOver(seat_id, by, admin_id, pin, actor=app.actor, reason=reason))
     )
     if app.as_json:
         emit_json(to_json(fact))

@@ -6,11 +6,10 @@ from typing import Any
 
 import click
 
-from seatledger.adapters import result_codecs as codecs
 from seatledger.adapters.serialisation import to_json
 from seatledger.domain.dates import iso_instant
 from seatledger.domain.errors import InvalidQuantity, UnknownUsageRecord
-from seatledger.domain.services import contracts
+from seatledger.domain.services import commands as c
 from seatledger.domain.services import usage as usage_cases
 from seatledger.domain.usage import UsageEntry
 from seatledger.entrypoints.cli.app import (
@@ -57,17 +56,8 @@ def record(app: App, org_id: str, kind: str, quantity_text: str, on_text: str | 
       seatledger usage record kauri new-dossier --quantity 3
       seatledger --json usage record north paid-questionnaire --on 2025-09-14
     """
-    catalog, quantity, day = app.catalog(), _quantity(quantity_text), day_option(on_text)
-    recorded = unwrap(
-        app.once(
-            "usage.record",
-            {"org": org_id, "kind": kind, "quantity": quantity, "on": day, "actor": app.actor},
-            lambda s: contracts.record_usage(
-                s, catalog, org_id, kind, quantity=quantity, on=day, actor=app.actor
-            ),
-            codecs.USAGE_RECORD,
-        )
-    )
+    quantity, day = _quantity(quantity_text), day_option(on_text)
+    recorded = unwrap(app.execute(c.RecordUsage(org_id, kind, quantity, day, app.actor)))
     if app.as_json:
         emit_json(to_json(recorded))
         return
@@ -210,17 +200,7 @@ def correct(
       seatledger usage correct 17 --quantity 3 --on 2025-09-02 --reason "wrong day"
     """
     seq, quantity, day = _record_number(record_text), _quantity(quantity_text), day_option(on_text)
-    entry = unwrap(
-        app.once(
-            "usage.correct",
-            {"record": seq, "quantity": quantity, "on": day, "reason": reason,
-             "actor": app.actor},
-            lambda s: usage_cases.correct_usage(
-                s, seq, quantity=quantity, on=day, reason=reason, actor=app.actor
-            ),
-            codecs.USAGE_ENTRY,
-        )
-    )  # fmt: skip
+    entry = unwrap(app.execute(c.CorrectUsage(seq, quantity, day, reason, app.actor)))
     if app.as_json:
         emit_json(usage_entry_document(entry))
         return
@@ -248,14 +228,7 @@ def retract(app: App, record_text: str, reason: str) -> None:
       seatledger usage retract 18 --reason "recorded for the wrong client"
     """
     seq = _record_number(record_text)
-    entry = unwrap(
-        app.once(
-            "usage.retract",
-            {"record": seq, "reason": reason, "actor": app.actor},
-            lambda s: usage_cases.retract_usage(s, seq, reason=reason, actor=app.actor),
-            codecs.USAGE_ENTRY,
-        )
-    )
+    entry = unwrap(app.execute(c.RetractUsage(seq, reason, app.actor)))
     if app.as_json:
         emit_json(usage_entry_document(entry))
         return
