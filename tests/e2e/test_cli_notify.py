@@ -116,6 +116,7 @@ def test_a_rotation_prints_the_new_secret_once_and_signs_with_both_until_it_ends
 ) -> None:
     old = "whsec_" + base64.b64encode(b"an old secret of 24 bytes").decode()
     clinics.env["SEATLEDGER_WEBHOOK_SECRET"] = old
+    clinics.env["SEATLEDGER_ALLOW_WEBHOOK_HOSTS"] = "127.0.0.1"  # the loopback opt-in (0039)
     clinics.ok("org", "contact", "south", "--webhook-url", webhook_receiver.url,
                "--webhook-secret", today="2025-10-01")  # fmt: skip
     del clinics.env["SEATLEDGER_WEBHOOK_SECRET"]
@@ -140,6 +141,7 @@ def test_a_receiver_answering_410_gone_disables_the_webhook_until_it_is_set_agai
     clinics: Cli, webhook_receiver: Receiver
 ) -> None:
     clinics.env["SEATLEDGER_WEBHOOK_SECRET"] = SECRET
+    clinics.env["SEATLEDGER_ALLOW_WEBHOOK_HOSTS"] = "127.0.0.1"  # the loopback opt-in (0039)
     clinics.ok("org", "contact", "south", "--webhook-url", webhook_receiver.url,
                "--webhook-secret", today="2025-10-01")  # fmt: skip
     webhook_receiver.script = [410]
