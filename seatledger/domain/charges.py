@@ -68,6 +68,23 @@ def term_words(first: Period, months: int, basis: int) -> str:
     return f"{months} of 12 months, {first} to {last}"
 
 
+def _line(
+    kind: LineKind,
+    description: str,
+    quantity: int,
+    unit: Decimal,
+    first: Period,
+    months: int,
+    counted_on: date,
+) -> InvoiceLine:
+    """A charge line that records what it covers: ``months`` from ``first``, counted on
+    ``counted_on``."""
+    return InvoiceLine(
+        kind=kind, description=description, quantity=quantity, unit_price=unit,
+        amount=unit * quantity, service_from=first, service_months=months, counted_on=counted_on,
+    )  # fmt: skip
+
+
 def _owed_of(owed: Sequence[tuple[str, int]], full: int) -> Mapping[str, int]:
     """Months owed per seat; the key ``""`` holds what every seat not named owes."""
     return {**dict(owed), "": full}
@@ -96,21 +113,13 @@ class LicenceFees:
                 unit = share_price(sheet, self.rate.unit_price(kind, sheet), months, term.basis)
                 label = f"{sheet.plan_name} plan" if kind is SeatKind.REGULAR else "Student rate"
                 part = "" if months == term.months else f", {months} months not paid before"
+                words = (
+                    f"{label}, per {kind.value} seat, "
+                    f"{term_words(term.first, term.months, term.basis)}{part}: seats "
+                    f"active on {term.counted_on.isoformat()}"
+                )
                 result.append(
-                    InvoiceLine(
-                        kind=LineKind.SEAT,
-                        description=(
-                            f"{label}, per {kind.value} seat, "
-                            f"{term_words(term.first, term.months, term.basis)}{part}: seats "
-                            f"active on {term.counted_on.isoformat()}"
-                        ),
-                        quantity=n,
-                        unit_price=unit,
-                        amount=unit * n,
-                        service_from=term.first,
-                        service_months=months,
-                        counted_on=term.counted_on,
-                    )
+                    _line(LineKind.SEAT, words, n, unit, term.first, months, term.counted_on)
                 )
         return result
 
@@ -182,22 +191,14 @@ class AddonFees:
                 continue  # an add-on the catalog does not price is free
             unit = share_price(sheet, price, months, term.basis)
             n = counts[(addon, months)]
+            words = (
+                f"Add-on {addon}, per seat, "
+                f"{term_words(term.first, term.months, term.basis)}"
+                f"{'' if months == term.months else f', {months} months not paid before'}"
+                f": seats holding it on {term.counted_on.isoformat()}"
+            )
             result.append(
-                InvoiceLine(
-                    kind=LineKind.ADDON,
-                    description=(
-                        f"Add-on {addon}, per seat, "
-                        f"{term_words(term.first, term.months, term.basis)}"
-                        f"{'' if months == term.months else f', {months} months not paid before'}"
-                        f": seats holding it on {term.counted_on.isoformat()}"
-                    ),
-                    quantity=n,
-                    unit_price=unit,
-                    amount=unit * n,
-                    service_from=term.first,
-                    service_months=months,
-                    counted_on=term.counted_on,
-                )
+                _line(LineKind.ADDON, words, n, unit, term.first, months, term.counted_on)
             )
         return result
 

@@ -359,6 +359,40 @@ def hashed_fields(invoice: Invoice) -> dict[str, object]:
     return fields
 
 
+def hashed_invoice(
+    *,
+    org: OrgId,
+    period: Period,
+    kind: str,
+    status: InvoiceStatus,
+    sheet: PriceSheet,
+    lines: Sequence[InvoiceLine],
+    totals: tuple[Decimal, Decimal, Decimal],
+    evidence: Evidence,
+    issued_at: datetime | None,
+) -> Invoice:
+    """An invoice of ``lines`` and ``evidence`` with its content hash (``evidence_hash``)."""
+    subtotal, vat, total = totals
+    draft = Invoice(
+        id=invoice_id(org, period, kind),
+        org=org,
+        period=period,
+        kind=kind,
+        status=status,
+        currency=sheet.currency,
+        lines=tuple(lines),
+        subtotal=subtotal,
+        vat_rate=sheet.vat_percent,
+        vat=vat,
+        total=total,
+        rounding=sheet.rounding,
+        evidence=evidence,
+        evidence_hash="",
+        issued_at=issued_at,
+    )
+    return attrs.evolve(draft, evidence_hash=evidence_hash(draft))
+
+
 def evidence_hash(invoice: Invoice) -> str:
     """SHA-256 over the canonical form of the invoice and its evidence."""
     text = canonical_content(hashed_fields(invoice), invoice.evidence)

@@ -22,7 +22,6 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-import attrs
 from attrs import frozen
 
 from seatledger.domain.catalog import Cadence, Catalog, DiscountCode, DiscountKind, Plan
@@ -38,8 +37,7 @@ from seatledger.domain.invoice import (
     LineKind,
     PriceSheet,
     all_lines_total,
-    evidence_hash,
-    invoice_id,
+    hashed_invoice,
 )
 from seatledger.domain.money import HUNDRED, ROUNDING_POLICIES, ZERO, HalfUpPerInvoice
 from seatledger.domain.queries import SeatRow
@@ -364,24 +362,10 @@ class InvoiceRules:
             usage=tuple(sorted(usage, key=lambda u: u.seq)),
             adjustments=tuple(basis for basis, _ in adjustments),
         )
-        draft = Invoice(
-            id=invoice_id(org, period),
-            org=org,
-            period=period,
-            kind=INVOICE_KIND,
-            status=status,
-            currency=sheet.currency,
-            lines=tuple(lines),
-            subtotal=subtotal,
-            vat_rate=sheet.vat_percent,
-            vat=vat,
-            total=total,
-            rounding=sheet.rounding,
-            evidence=evidence,
-            evidence_hash="",
-            issued_at=issued_at,
-        )
-        return attrs.evolve(draft, evidence_hash=evidence_hash(draft))
+        return hashed_invoice(
+            org=org, period=period, kind=INVOICE_KIND, status=status, sheet=sheet, lines=lines,
+            totals=(subtotal, vat, total), evidence=evidence, issued_at=issued_at,
+        )  # fmt: skip
 
 
 def charges_subtotal(lines: Iterable[InvoiceLine]) -> Decimal:

@@ -65,7 +65,7 @@ from seatledger.domain.invoice import (
     PriceSheet,
     ServiceTerm,
     evidence_hash,
-    invoice_id,
+    hashed_invoice,
     summary_of,
 )
 from seatledger.domain.money import ZERO
@@ -787,24 +787,10 @@ def _compose(
         adjustments=tuple(basis for basis, _ in adjustments),
         basis=counted.basis,
     )
-    draft = Invoice(
-        id=invoice_id(org, period, kind),
-        org=org,
-        period=period,
-        kind=kind,
-        status=status,
-        currency=sheet.currency,
-        lines=tuple(lines),
-        subtotal=subtotal,
-        vat_rate=sheet.vat_percent,
-        vat=vat,
-        total=total,
-        rounding=sheet.rounding,
-        evidence=evidence,
-        evidence_hash="",
-        issued_at=issued_at,
-    )
-    return attrs.evolve(draft, evidence_hash=evidence_hash(draft))
+    return hashed_invoice(
+        org=org, period=period, kind=kind, status=status, sheet=sheet, lines=lines,
+        totals=(subtotal, vat, total), evidence=evidence, issued_at=issued_at,
+    )  # fmt: skip
 
 
 def shard_of(org: OrgId, shards: int) -> int:
