@@ -1336,9 +1336,9 @@ def connect(
     if not isinstance(uow, SqlUnitOfWork):  # pragma: no cover - bootstrap opens SQL only
         opened.close()
         raise TypeError(f"expected a SQL unit of work, got {uow!r}")
-    engine = uow.engine
+    engine, box = uow.engine, uow.secrets  # every thread's unit of work: one secrets key
     backend = _Backend(
-        lambda: SqlUnitOfWork(engine),
+        lambda: SqlUnitOfWork(engine, box),
         close=opened.close,
         catalog=catalog,
         serialise=False,

@@ -422,8 +422,8 @@ contacts = Table(
     Column("org_id", String(ID), ForeignKey("organisations.id"), primary_key=True),
     Column("emails", Text, nullable=False),  # a JSON list
     Column("webhook_url", String(2000), nullable=True),
-    # The shared HMAC secret must be readable to sign with: it is never printed or exported.
-    Column("webhook_secret", String(TEXT), nullable=True),
+    # The shared HMAC secret, encrypted (decision 0040): decrypted only to sign with.
+    Column("webhook_secret", Text, nullable=True),
 )
 
 outbox = Table(
