@@ -67,8 +67,7 @@ class SecretBox:
             return self._fernet.decrypt(stored[len(PREFIX) :].encode("ascii")).decode("utf-8")
         except (InvalidToken, UnicodeError, ValueError) as error:
             raise SecretKeyError(
-                "a stored webhook secret was encrypted with another key "
-                f"(check {KEY_VARIABLE})"
+                f"a stored webhook secret was encrypted with another key (check {KEY_VARIABLE})"
             ) from error
 
 
@@ -119,12 +118,14 @@ def fallback_key_file(url: str, environ: Mapping[str, str]) -> Path | None:
 
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if not parsed.database or parsed.database == ":memory:" or parsed.database.startswith(
-            "file::memory:"
+        if (
+            not parsed.database
+            or parsed.database == ":memory:"
+            or parsed.database.startswith("file::memory:")
         ):
             return None
-        return Path(parsed.database).expanduser().with_name(
-            Path(parsed.database).name + ".secret-key"
+        return (
+            Path(parsed.database).expanduser().with_name(Path(parsed.database).name + ".secret-key")
         )
     shown = parsed.render_as_string(hide_password=True)
     name = hashlib.sha256(shown.encode("utf-8")).hexdigest()[:32] + ".key"

@@ -33,7 +33,8 @@ def test_a_secret_is_stored_encrypted_with_the_ledgers_own_key_beside_it(cli: Cl
     assert not key_file.exists()  # made only when a secret is first stored
     with_webhook(cli)
     stored = stored_secret(cli.db)
-    assert stored is not None and stored.startswith("fernet:")
+    assert stored is not None
+    assert stored.startswith("fernet:")
     assert SECRET.encode() not in cli.db.read_bytes()
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     plain = Fernet(key_file.read_bytes().strip()).decrypt(stored.removeprefix("fernet:").encode())
@@ -49,7 +50,9 @@ def test_a_plain_text_secret_keeps_working_and_init_encrypts_it(cli: Cli) -> Non
     report = cli.json("init")
     assert report["secrets_encrypted"] == 1
     stored = stored_secret(cli.db)
-    assert stored is not None and stored.startswith("fernet:") and SECRET not in stored
+    assert stored is not None
+    assert stored.startswith("fernet:")
+    assert SECRET not in stored
     assert cli.json("init")["secrets_encrypted"] == 0  # nothing left in plain text
     assert "encrypted" not in cli.ok("init")
 
@@ -67,7 +70,8 @@ def test_the_configured_key_file_is_used_and_another_key_is_a_clear_refusal(
     assert Fernet(key.read_bytes().strip()).decrypt(stored[7:].encode()).decode() == SECRET
     key.write_bytes(Fernet.generate_key())  # the wrong key: the secret cannot be opened
     message = cli.refused("invalid-secret-key", "org", "contact", "north")
-    assert "another key" in message and "SEATLEDGER_SECRET_KEY" in message
+    assert "another key" in message
+    assert "SEATLEDGER_SECRET_KEY" in message
     assert stored_secret(cli.db) == stored  # nothing changed
 
 
@@ -78,7 +82,8 @@ def test_a_key_file_that_is_not_a_key_is_refused_before_anything_runs(
     bad.write_text("root:x:0:0\n", encoding="utf-8")
     cli.env["SEATLEDGER_SECRET_KEY"] = str(bad)
     message = cli.refused("invalid-secret-key", "org", "add", "north", "--name", "North")
-    assert "does not hold a Fernet key" in message and "root:x" not in message
+    assert "does not hold a Fernet key" in message
+    assert "root:x" not in message
     message = cli.refused("invalid-secret-key", "org", "list")
     cli.env["SEATLEDGER_SECRET_KEY"] = str(tmp_path / "missing")
     assert "cannot read the key file" in cli.refused("invalid-secret-key", "org", "list")

@@ -39,8 +39,10 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine, secrets: SecretBox | None = None) -> None:
         self.engine = engine
         # The key of webhook secrets (decision 0040); not given: the ledger's own key file.
-        self.secrets = secrets if secrets is not None else key_for(
-            engine.url.render_as_string(hide_password=False), os.environ
+        self.secrets = (
+            secrets
+            if secrets is not None
+            else key_for(engine.url.render_as_string(hide_password=False), os.environ)
         )
         self._conn: Connection | None = None
         self._ledger: SqlLedger | None = None

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from seatledger.adapters import result_codecs as codecs
-from seatledger.adapters.csv_import import read_import_file
+from seatledger.adapters.csv_import import open_import_file
 from seatledger.adapters.serialisation import history_document, to_json
 from seatledger.domain.dates import iso_instant
 from seatledger.domain.errors import LedgerError
@@ -459,15 +459,17 @@ def import_(app: App, path: Path) -> None:
     """
     with _progress(enabled=stderr_is_terminal()) as step:
         step(f"reading {path.name}")
-        rows = unwrap(read_import_file(path))
-        catalog = app.catalog() if any(row.addons for row in rows) else None
-        step(f"importing {len(rows)} seats")
+        # Streamed: checked and written a chunk of rows at a time, in one transaction (0041).
+        file = unwrap(open_import_file(path))
+        catalog = app.catalog() if "addons" in file.columns else None
+        step(f"importing {path.name}")
         summary = unwrap(
             app.once(
                 "seat.import",
-                {"rows": rows, "source": path.name, "actor": app.actor},
-                lambda s: imports.import_seats(
-                    s, rows, source=path.name, actor=app.actor, catalog=catalog
+                # A key remembers the file by its bytes' SHA-256, not by its rows.
+                {"file_sha256": file.digest, "source": path.name, "actor": app.actor},
+                lambda s: imports.import_seat_chunks(
+                    s, file.chunks, source=path.name, actor=app.actor, catalog=catalog
                 ),
                 codecs.IMPORT_SUMMARY,
             )
