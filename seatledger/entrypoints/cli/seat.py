@@ -359,7 +359,7 @@ def history(app: App, seat_id: str) -> None:
       seatledger seat history s-001
       seatledger --json seat history s-001
     """
-    found = unwrap(seats.history(app.services(), seat_id))
+    found = unwrap(seats.history(app.services(), seat_id, reader=app.actor))
     if app.as_json:
         emit_json(history_document(found))
         return
