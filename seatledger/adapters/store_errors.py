@@ -7,12 +7,14 @@ from typing import Final
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
+from seatledger.adapters.secret_box import SecretKeyError
 from seatledger.domain.errors import (
     DatabaseNotFound,
     DatabaseUnavailable,
     DiskFull,
     NotADatabase,
     ReadOnlyStore,
+    SecretKeyUnusable,
     StoreFailure,
     ValueOutOfRange,
 )
@@ -71,6 +73,8 @@ def store_failure(error: BaseException) -> StoreFailure | None:
     disk, a refused write, a missing database, a value the column cannot hold):
     an integrity error or a programming error is a bug and stays an exception.
     """
+    if isinstance(error, SecretKeyError):
+        return SecretKeyUnusable(str(error))
     if isinstance(error, IntegrityError):
         return None  # a refused UPDATE of history, a broken constraint: never hidden
     if isinstance(error, DBAPIError):

@@ -1072,6 +1072,13 @@ class StoreFailure(LedgerError):
 
 
 @frozen
+class SecretKeyUnusable(StoreFailure):
+    """The key of webhook secrets cannot be read, or does not open a stored secret."""
+
+    code: ClassVar[str] = "invalid-secret-key"
+
+
+@frozen
 class DatabaseUnavailable(StoreFailure):
     """The server is unreachable, refused the connection, or ended it mid-command."""
 

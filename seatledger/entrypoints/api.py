@@ -609,7 +609,7 @@ class Ledger:
 
     def history(self, seat: str) -> SeatHistory:
         """Every fact of a seat (with its actor and reason), and its timeline today."""
-        return self._run(lambda s: seats.history(s, seat))
+        return self._run(lambda s: seats.history(s, seat, reader=self.actor))
 
     def import_seats(
         self,
@@ -709,7 +709,7 @@ class Ledger:
         ``known_at`` (timezone-aware) answers as the ledger stood at that instant.
         """
         day = _day(on)
-        return self._run(lambda s: questions.seats_on(s, org, day, known_at))
+        return self._run(lambda s: questions.seats_on(s, org, day, known_at, reader=self.actor))
 
     def seats_within(
         self,
@@ -724,12 +724,16 @@ class Ledger:
         (``throughout``) of ``[first, last]``."""
         start, end = _day(first), _day(last)
         chosen = mode if isinstance(mode, RangeMode) else RangeMode(mode)
-        return self._run(lambda s: questions.seats_within(s, org, start, end, chosen, known_at))
+        return self._run(
+            lambda s: questions.seats_within(
+                s, org, start, end, chosen, known_at, reader=self.actor
+            )
+        )
 
     def count_on(self, org: str, on: Day, *, known_at: datetime | None = None) -> int:
         """How many seats ``org`` pays for on ``on``."""
         day = _day(on)
-        return self._run(lambda s: questions.count_on(s, org, day, known_at))
+        return self._run(lambda s: questions.count_on(s, org, day, known_at, reader=self.actor))
 
     # --- admins and transfers --------------------------------------------------------------
     def add_admin(
@@ -750,7 +754,7 @@ class Ledger:
         return self._write(idempotency_key, c.AddAdmin(org, admin, pin, actor=who))
 
     def admins(self, org: str) -> list[Admin]:
-        return list(self._run(lambda s: admins.list_admins(s, org)))
+        return list(self._run(lambda s: admins.list_admins(s, org, reader=self.actor)))
 
     def unlock_admin(
         self,
@@ -802,7 +806,11 @@ class Ledger:
         ``seat``, recorded on the days ``first`` to ``last`` (in ``org``'s zone, else UTC)."""
         start, end = _maybe_day(first), _maybe_day(last)
         return list(
-            self._run(lambda s: operators.audit_trail(s, org=org, seat=seat, first=start, last=end))
+            self._run(
+                lambda s: operators.audit_trail(
+                    s, org=org, seat=seat, first=start, last=end, reader=self.actor
+                )
+            )
         )
 
     def request_transfer(
@@ -998,7 +1006,9 @@ class Ledger:
         at ``known_at`` (None: now), each with its status (in force, corrected, retracted)."""
         start, end = _maybe_day(first), _maybe_day(last)
         return self._run(
-            lambda s: usage_cases.list_usage(s, org, first=start, last=end, known_at=known_at)
+            lambda s: usage_cases.list_usage(
+                s, org, first=start, last=end, known_at=known_at, reader=self.actor
+            )
         )
 
     def correct_usage(
@@ -1056,10 +1066,10 @@ class Ledger:
 
     def invoices(self, org: str | None = None, period: PeriodLike | None = None) -> list[Invoice]:
         chosen = None if period is None else _period(period)
-        return list(self._run(lambda s: billing.list_invoices(s, org, chosen)))
+        return list(self._run(lambda s: billing.list_invoices(s, org, chosen, reader=self.actor)))
 
     def invoice(self, invoice: str) -> Invoice:
-        return self._run(lambda s: billing.get_invoice(s, invoice))
+        return self._run(lambda s: billing.get_invoice(s, invoice, reader=self.actor))
 
     def verify(self, invoice: str, *, document: bytes | None = None) -> Verification:
         """Recompute an issued invoice from history as known at its cut; check its hash, its
@@ -1160,7 +1170,7 @@ class Ledger:
         )  # fmt: skip
 
     def contact(self, org: str) -> Contact:
-        return self._run(lambda s: notify.get_contact(s, org))
+        return self._run(lambda s: notify.get_contact(s, org, reader=self.actor))
 
     def remind(
         self, policy: ReminderPolicy | None = None, *, actor: str | None = None
@@ -1216,9 +1226,9 @@ def connect(
     if not isinstance(uow, SqlUnitOfWork):  # pragma: no cover - bootstrap opens SQL only
         opened.close()
         raise TypeError(f"expected a SQL unit of work, got {uow!r}")
-    engine = uow.engine
+    engine, box = uow.engine, uow.secrets  # every thread's unit of work: one secrets key
     backend = _Backend(
-        lambda: SqlUnitOfWork(engine),
+        lambda: SqlUnitOfWork(engine, box),
         close=opened.close,
         catalog=catalog,
         serialise=False,

@@ -34,8 +34,9 @@ from returns.result import Failure, Result, Success
 from seatledger.adapters.catalog.loader import load_catalog
 from seatledger.adapters.clock import SimulatedDay, SystemClock
 from seatledger.adapters.pin_hasher import ScryptPinHasher
+from seatledger.adapters.secret_box import SecretBox, SecretKeyError, key_for
 from seatledger.domain.catalog import Catalog
-from seatledger.domain.errors import InvalidCatalog, InvalidKey, LedgerError
+from seatledger.domain.errors import InvalidCatalog, InvalidKey, LedgerError, SecretKeyUnusable
 from seatledger.domain.notifications import Notifier
 from seatledger.domain.ports import Clock, PinHasher, UnitOfWork
 from seatledger.domain.seals import SignatureChecker, Signer
@@ -100,6 +101,7 @@ class InitReport:
     database: str
     previous_revision: str | None
     revision: str | None
+    secrets_encrypted: int = 0  # webhook secrets found in plain text and encrypted
 
     @property
     def changed(self) -> bool:
@@ -185,15 +187,28 @@ def seal_keys(
 
 def init_database(url: str) -> InitReport:
     """Create the schema, or upgrade it to the newest revision."""
-    from seatledger.adapters.sql import schema_revision, upgrade
+    from seatledger.adapters.sql import SqlUnitOfWork, schema_revision, upgrade
 
     engine = _engine(url)
     try:
         before = schema_revision(engine)
         upgrade(engine)
-        return InitReport(_shown(engine), before, schema_revision(engine))
+        # Webhook secrets stored before they were encrypted are encrypted now (decision 0040).
+        uow = SqlUnitOfWork(engine, secret_box(url, os.environ))
+        with uow.transaction(write=True) as ledger:
+            sealed = ledger.seal_plain_secrets()
+            uow.commit()
+        return InitReport(_shown(engine), before, schema_revision(engine), sealed)
     finally:
         engine.dispose()
+
+
+def secret_box(url: str, environ: Mapping[str, str]) -> SecretBox:
+    """The key of webhook secrets: ``SEATLEDGER_SECRET_KEY``'s file, else the ledger's own.
+
+    Raises ``SecretKeyError`` (a ``store_failure``) for a key file that cannot be used.
+    """
+    return key_for(url, environ)
 
 
 def open_services(settings: Settings) -> Result[Opened, LedgerError]:
@@ -216,7 +231,12 @@ def open_services(settings: Settings) -> Result[Opened, LedgerError]:
         engine.dispose()
         return Failure(keys.failure())
     signer, checker = keys.unwrap()
-    uow: UnitOfWork = SqlUnitOfWork(engine)
+    try:
+        box = secret_box(settings.db_url, os.environ)
+    except SecretKeyError as error:
+        engine.dispose()
+        return Failure(SecretKeyUnusable(str(error)))
+    uow: UnitOfWork = SqlUnitOfWork(engine, box)
     services = Services(
         uow=uow,
         clock=clock_for(settings.today),

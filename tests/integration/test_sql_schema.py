@@ -38,7 +38,7 @@ def test_a_new_database_has_no_revision_until_it_is_upgraded(bare_engine: Engine
     assert schema_revision(bare_engine) is None
     assert not is_current(bare_engine)
     upgrade(bare_engine)
-    assert schema_revision(bare_engine) == head_revision() == "0014"
+    assert schema_revision(bare_engine) == head_revision() == "0017"
     assert is_current(bare_engine)
 
 

@@ -221,8 +221,11 @@ def run_workers(
 
 
 def copy_db(template: Path, target: Path) -> Path:
-    """A copy of a SQLite ledger with its WAL, so each crash round starts from the same state."""
-    for suffix in ("", "-wal", "-shm"):
+    """A copy of a SQLite ledger with its WAL, so each crash round starts from the same state.
+
+    Its webhook secrets' own key file goes with it (decision 0040).
+    """
+    for suffix in ("", "-wal", "-shm", ".secret-key"):
         source = Path(f"{template}{suffix}")
         if source.exists():
             shutil.copy(source, f"{target}{suffix}")

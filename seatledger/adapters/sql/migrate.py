@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 # The newest revision in migrations/versions; a new migration must update it (a test checks).
-HEAD_REVISION = "0014"
+HEAD_REVISION = "0017"
 # The one-key advisory lock every upgrade of a PostgreSQL database holds (one-key and
 # two-key advisory locks never collide); its value spells "seatledger init".
 MIGRATION_LOCK_KEY = 0x5EA71ED6E21217

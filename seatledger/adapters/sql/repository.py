@@ -28,6 +28,7 @@ kind.
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
@@ -61,6 +62,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.types import TypeDecorator
 
+from seatledger.adapters.secret_box import SecretBox, is_sealed, key_for
 from seatledger.adapters.sql.documents import FORMAT, InvoiceDocument, document_of, document_text
 from seatledger.adapters.sql.tables import (
     addons_of,
@@ -145,6 +147,10 @@ SpanKey = tuple[str, date, date | None, date, date | None, str | None, str, str,
 
 class CorruptHistory(RuntimeError):
     """A stored seat history does not fold: the facts were not validated before ``append``."""
+
+
+def _url_of(conn: Connection) -> str:
+    return conn.engine.url.render_as_string(hide_password=False)
 
 
 def _psycopg(conn: Connection) -> Any | None:
@@ -876,8 +882,10 @@ def invoice_of(m: RowMapping, seats: Sequence[SeatRow]) -> Invoice:
 class SqlLedger:
     """``LedgerRepository`` on one open connection, inside the caller's transaction."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, secrets: SecretBox | None = None) -> None:
         self.conn = conn
+        # Seals webhook secrets for storage (decision 0040); None: the ledger's own key.
+        self._secrets = secrets if secrets is not None else key_for(_url_of(conn), os.environ)
         self._postgres = conn.dialect.name == "postgresql"
         self._sqlite = conn.dialect.name == "sqlite"
         self._micros = _Micros()
@@ -1785,8 +1793,12 @@ class SqlLedger:
         values = {
             "emails": json.dumps(list(contact.emails)),
             "webhook_url": contact.webhook_url,
-            "webhook_secret": contact.webhook_secret,
-            "previous_webhook_secret": contact.previous_secret,
+            "webhook_secret": (
+                self._secrets.seal(contact.webhook_secret) if contact.webhook_secret else None
+            ),
+            "previous_webhook_secret": (
+                self._secrets.seal(contact.previous_secret) if contact.previous_secret else None
+            ),
             "webhook_disabled_at": contact.webhook_disabled_at,
         }
         changed = self.conn.execute(
@@ -1800,9 +1812,29 @@ class SqlLedger:
         if row is None:
             return None
         m = row._mapping
+        stored, previous = m["webhook_secret"], m["previous_webhook_secret"]
         return Contact(OrgId(m["org_id"]), tuple(json.loads(m["emails"])), m["webhook_url"],
-                       m["webhook_secret"], m["previous_webhook_secret"],
+                       self._secrets.open(stored) if stored else stored,
+                       self._secrets.open(previous) if previous else previous,
                        m["webhook_disabled_at"])  # fmt: skip
+
+    def seal_plain_secrets(self) -> int:
+        """Encrypt every webhook secret (and rotation's previous one) still stored in plain
+        text; how many there were."""
+        rows = self.conn.execute(
+            select(contacts.c.org_id, contacts.c.webhook_secret, contacts.c.previous_webhook_secret)
+        ).all()
+        sealed = 0
+        for org, secret, previous in rows:
+            values = {}
+            if secret and not is_sealed(secret):
+                values["webhook_secret"] = self._secrets.seal(secret)
+            if previous and not is_sealed(previous):
+                values["previous_webhook_secret"] = self._secrets.seal(previous)
+            if values:
+                self.conn.execute(update(contacts).where(contacts.c.org_id == org).values(**values))
+                sealed += 1
+        return sealed
 
     # --- idempotency keys ---------------------------------------------------------------
     def idempotency_record(self, key: IdempotencyKey) -> IdempotencyRecord | None:

@@ -422,9 +422,10 @@ contacts = Table(
     Column("org_id", String(ID), ForeignKey("organisations.id"), primary_key=True),
     Column("emails", Text, nullable=False),  # a JSON list
     Column("webhook_url", String(2000), nullable=True),
-    # The shared HMAC secret must be readable to sign with: it is never printed or exported.
-    Column("webhook_secret", String(TEXT), nullable=True),
-    # The secret a rotation replaced: still signed with until the next change (migration 0014).
+    # The shared HMAC secret, encrypted (decision 0040): decrypted only to sign with.
+    Column("webhook_secret", Text, nullable=True),
+    # The secret a rotation replaced, encrypted the same way: still signed with until the next
+    # change (migration 0014).
     Column("previous_webhook_secret", String(TEXT), nullable=True),
     # When the receiver answered 410 Gone (migration 0014): no webhook until set again.
     Column("webhook_disabled_at", UtcMicroseconds(), nullable=True),

@@ -10,6 +10,7 @@ unless ``commit`` is called inside the ``with`` block.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from seatledger.adapters.secret_box import SecretBox, key_for
 from seatledger.adapters.sql.engine import WRITE_OPTION
 from seatledger.adapters.sql.locks import take_write_lock
 from seatledger.adapters.sql.migrate import require_current
@@ -34,8 +36,14 @@ class SqlUnitOfWork:
     Transactions do not nest; opening one inside another is a bug and raises.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, secrets: SecretBox | None = None) -> None:
         self.engine = engine
+        # The key of webhook secrets (decision 0040); not given: the ledger's own key file.
+        self.secrets = (
+            secrets
+            if secrets is not None
+            else key_for(engine.url.render_as_string(hide_password=False), os.environ)
+        )
         self._conn: Connection | None = None
         self._ledger: SqlLedger | None = None
         self._write = False
@@ -48,7 +56,7 @@ class SqlUnitOfWork:
         conn = self._begin(write)
         try:
             self._conn, self._write = conn, write
-            self._ledger = SqlLedger(conn)
+            self._ledger = SqlLedger(conn, self.secrets)
             try:
                 yield self._ledger
             except DBAPIError:

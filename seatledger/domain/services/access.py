@@ -16,7 +16,7 @@ from returns.result import Failure, Result, Success
 
 from seatledger.domain.audit import AuditEntry, summary
 from seatledger.domain.authorisation import Action, Authorisation, Operator, Role, Standing
-from seatledger.domain.errors import NotAuthenticated
+from seatledger.domain.errors import NotAuthenticated, NotAuthorised
 from seatledger.domain.identifiers import OrgId, SeatId
 from seatledger.domain.ports import PinHasher, Store
 from seatledger.domain.seat import ADDON_CHANGES, SeatFact
@@ -26,6 +26,32 @@ POLICY: Final = Authorisation()
 # The actor of a use case called without one (it may do everything only in an open ledger).
 SYSTEM_ACTOR: Final = "seatledger"
 WRONG_PASSPHRASE: Final = "wrong passphrase"
+
+
+def may_read(
+    store: Store, reader: str | None, what: str, *orgs: OrgId | None
+) -> Result[None, NotAuthorised]:
+    """A read in a closed ledger: an operator, or an admin of one of ``orgs`` (decision 0011).
+
+    With no organisation concerned (all of them), only an operator. An open
+    ledger stays open, and ``reader`` None (an internal caller) is not checked.
+    """
+    if reader is None:
+        return Success(None)
+    concerned = [org for org in orgs if org is not None]
+    who = standing(store, reader, *concerned)
+    if not who.closed or who.operator or who.admin_of:
+        return Success(None)
+    return Failure(
+        NotAuthorised(
+            reader,
+            f"read {what}",
+            concerned[0] if len(concerned) == 1 else None,
+            "only an operator or an admin of the organisation may"
+            if concerned
+            else "only an operator may (an admin reads their own organisation's)",
+        )
+    )
 
 
 def standing(store: Store, actor: str, *orgs: OrgId | None) -> Standing:

@@ -32,6 +32,7 @@ from seatledger.domain.services.access import (
     SYSTEM_ACTOR,
     WRONG_PASSPHRASE,
     authenticated_operator,
+    may_read,
     record,
     standing,
 )
@@ -93,8 +94,13 @@ def add_admin(
         return Success(new)
 
 
-def list_admins(services: Services, org: str) -> Result[Sequence[Admin], LedgerError]:
+def list_admins(
+    services: Services, org: str, *, reader: str | None = None
+) -> Result[Sequence[Admin], LedgerError]:
     with services.uow.transaction(write=False) as ledger:
+        allowed = may_read(ledger, reader, "the admins", OrgId(org))
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         found = require_organisation(ledger, org)
         if isinstance(found, Failure):
             return Failure(found.failure())

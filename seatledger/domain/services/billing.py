@@ -89,7 +89,7 @@ from seatledger.domain.pricing import (
 from seatledger.domain.queries import SeatRow
 from seatledger.domain.recording import assign_recorded_at
 from seatledger.domain.seals import ChainCheck, Seal, check_chain, checkpoint_hash, next_seal
-from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, record, standing
+from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, may_read, record, standing
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
 from seatledger.domain.timeline import SeatTimeline, timeline
@@ -900,18 +900,31 @@ def bill_run(
     return Success(RunReport(period, dry_run, tuple(outcomes)))
 
 
-def get_invoice(services: Services, invoice: str) -> Result[Invoice, LedgerError]:
+def get_invoice(
+    services: Services, invoice: str, *, reader: str | None = None
+) -> Result[Invoice, LedgerError]:
     with services.uow.transaction(write=False) as store:
         found = store.get_invoice(invoice)
+        # A stranger learns nothing, not even whether the invoice exists.
+        allowed = may_read(store, reader, "the invoice", found.org if found is not None else None)
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         if found is None:
             return Failure(UnknownInvoice(invoice))
         return Success(found)
 
 
 def list_invoices(
-    services: Services, org: str | None = None, period: Period | None = None
+    services: Services,
+    org: str | None = None,
+    period: Period | None = None,
+    *,
+    reader: str | None = None,
 ) -> Result[Sequence[Invoice], LedgerError]:
     with services.uow.transaction(write=False) as store:
+        allowed = may_read(store, reader, "the invoices", None if org is None else OrgId(org))
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         org_id = None
         if org is not None:
             found = require_organisation(store, org)

@@ -27,7 +27,7 @@ from seatledger.domain.outbox import (
 )
 from seatledger.domain.ports import Store
 from seatledger.domain.reminders import OrganisationView, ReminderPolicy
-from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, record, standing
+from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, may_read, record, standing
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
 from seatledger.domain.transfers import transfer_requests
@@ -130,8 +130,13 @@ def _is_base64(text: str) -> bool:
         return False
 
 
-def get_contact(services: Services, org: str) -> Result[Contact, LedgerError]:
+def get_contact(
+    services: Services, org: str, *, reader: str | None = None
+) -> Result[Contact, LedgerError]:
     with services.uow.transaction(write=False) as store:
+        allowed = may_read(store, reader, "the contact", OrgId(org))
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         found = require_organisation(store, org)
         if isinstance(found, Failure):
             return Failure(found.failure())

@@ -18,7 +18,7 @@ from seatledger.domain.errors import LedgerError, RangeReversed
 from seatledger.domain.identifiers import OrgId, seat_id, valid_text
 from seatledger.domain.ports import PinHasher
 from seatledger.domain.recording import assign_recorded_at
-from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, record, standing
+from seatledger.domain.services.access import POLICY, SYSTEM_ACTOR, may_read, record, standing
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
 
@@ -90,6 +90,7 @@ def audit_trail(
     seat: str | None = None,
     first: date | None = None,
     last: date | None = None,
+    reader: str | None = None,
 ) -> Result[Sequence[AuditEntry], LedgerError]:
     """Who did what and when: entries of ``org`` (either side of a transfer) and/or ``seat``,
     recorded on the days ``first`` to ``last`` (both included; in ``org``'s time zone, else UTC).
@@ -103,6 +104,13 @@ def audit_trail(
             return Failure(checked_seat.failure())
         chosen_seat = checked_seat.unwrap()
     with services.uow.transaction(write=False) as store:
+        # A seat's trail: an admin of any organisation the seat has belonged to.
+        orgs = [OrgId(org)] if org is not None else []
+        if org is None and chosen_seat is not None:
+            orgs = sorted({f.org for f in store.seat_facts(chosen_seat) if f.org is not None})
+        allowed = may_read(store, reader, "the audit trail", *orgs)
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         since, until = day_bounds(first, last, "UTC")
         chosen_org: OrgId | None = None
         if org is not None:

@@ -11,6 +11,7 @@ from seatledger.domain.dates import check_range, require_aware
 from seatledger.domain.errors import LedgerError
 from seatledger.domain.identifiers import OrgId
 from seatledger.domain.queries import RangeMode, SeatRow, distinct_seats
+from seatledger.domain.services.access import may_read
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
 
@@ -66,7 +67,12 @@ def _bound(cut: datetime | None, head: datetime | None) -> datetime | None:
 
 
 def seats_on(
-    services: Services, org: str, on: date, known_at: datetime | None = None
+    services: Services,
+    org: str,
+    on: date,
+    known_at: datetime | None = None,
+    *,
+    reader: str | None = None,
 ) -> Result[SeatsAnswer, LedgerError]:
     """The seats ``org`` pays for on ``on``, as known at ``known_at`` (default: now).
 
@@ -79,6 +85,9 @@ def seats_on(
             return Failure(aware.failure())
         known_at = aware.unwrap()
     with services.uow.transaction(write=False) as ledger:
+        allowed = may_read(ledger, reader, "the seats", OrgId(org))
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         found = require_organisation(ledger, org)
         if isinstance(found, Failure):
             return Failure(found.failure())
@@ -97,6 +106,8 @@ def seats_within(
     last: date,
     mode: RangeMode = RangeMode.OVERLAPPING,
     known_at: datetime | None = None,
+    *,
+    reader: str | None = None,
 ) -> Result[SeatsAnswer, LedgerError]:
     """The seats billed to ``org`` on any day (or every day) of ``[first, last]``."""
     checked = check_range(first, last)
@@ -108,6 +119,9 @@ def seats_within(
             return Failure(aware.failure())
         known_at = aware.unwrap()
     with services.uow.transaction(write=False) as ledger:
+        allowed = may_read(ledger, reader, "the seats", OrgId(org))
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         found = require_organisation(ledger, org)
         if isinstance(found, Failure):
             return Failure(found.failure())
@@ -120,7 +134,12 @@ def seats_within(
 
 
 def count_on(
-    services: Services, org: str, on: date, known_at: datetime | None = None
+    services: Services,
+    org: str,
+    on: date,
+    known_at: datetime | None = None,
+    *,
+    reader: str | None = None,
 ) -> Result[int, LedgerError]:
     """How many seats ``org`` pays for on ``on``, without listing them."""
     if known_at is not None:
@@ -129,6 +148,9 @@ def count_on(
             return Failure(aware.failure())
         known_at = aware.unwrap()
     with services.uow.transaction(write=False) as ledger:
+        allowed = may_read(ledger, reader, "the seats", OrgId(org))
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         found = require_organisation(ledger, org)
         if isinstance(found, Failure):
             return Failure(found.failure())

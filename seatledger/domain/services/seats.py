@@ -40,7 +40,7 @@ from seatledger.domain.organisation import Organisation
 from seatledger.domain.ports import LedgerHead, LedgerRepository, Store
 from seatledger.domain.recording import assign_recorded_at
 from seatledger.domain.seat import CORRECTABLE, FactKind, SeatFact, SeatKind
-from seatledger.domain.services.access import POLICY, fact_entry, record_fact, standing
+from seatledger.domain.services.access import POLICY, fact_entry, may_read, record_fact, standing
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.organisations import require_organisation
 from seatledger.domain.timeline import SeatTimeline, timeline
@@ -691,10 +691,17 @@ def retract(
         return Success(done)
 
 
-def history(services: Services, seat: str) -> Result[SeatHistory, LedgerError]:
+def history(
+    services: Services, seat: str, *, reader: str | None = None
+) -> Result[SeatHistory, LedgerError]:
     """Every fact of a seat, superseded ones marked, and its timeline today."""
     with services.uow.transaction(write=False) as ledger:
         loaded = load_existing_seat(ledger, seat)
+        # An admin of any organisation the seat has belonged to; an unknown seat: an operator.
+        named = [f.org for f in loaded.unwrap()[1]] if isinstance(loaded, Success) else []
+        allowed = may_read(ledger, reader, "the seat's history", *sorted({o for o in named if o}))
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         if isinstance(loaded, Failure):
             return Failure(loaded.failure())
         sid, known, tl = loaded.unwrap()

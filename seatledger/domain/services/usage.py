@@ -25,10 +25,11 @@ from seatledger.domain.errors import (
     UnknownUsageRecord,
     UsageNotCorrectable,
 )
+from seatledger.domain.identifiers import OrgId
 from seatledger.domain.organisation import Organisation
 from seatledger.domain.ports import LedgerHead, Store
 from seatledger.domain.recording import assign_recorded_at
-from seatledger.domain.services.access import POLICY, record, standing
+from seatledger.domain.services.access import POLICY, may_read, record, standing
 from seatledger.domain.services.context import Services
 from seatledger.domain.services.contracts import MAX_USAGE_QUANTITY
 from seatledger.domain.services.organisations import require_organisation
@@ -43,6 +44,7 @@ def list_usage(
     first: date | None = None,
     last: date | None = None,
     known_at: datetime | None = None,
+    reader: str | None = None,
 ) -> Result[UsageListing, LedgerError]:
     """Every usage record of ``org`` dated within ``[first, last]``, as known at ``known_at``
     (None: now, stated as the last recorded instant), each with its correction or retraction."""
@@ -51,6 +53,9 @@ def list_usage(
         if isinstance(checked, Failure):
             return Failure(checked.failure())
     with services.uow.transaction(write=False) as store:
+        allowed = may_read(store, reader, "the usage", OrgId(org))
+        if isinstance(allowed, Failure):
+            return Failure(allowed.failure())
         found = require_organisation(store, org)
         if isinstance(found, Failure):
             return Failure(found.failure())

@@ -78,7 +78,7 @@ def list_(app: App, org_id: str) -> None:
       seatledger admin list south
       seatledger --json admin list south
     """
-    found = unwrap(admins.list_admins(app.services(), org_id))
+    found = unwrap(admins.list_admins(app.services(), org_id, reader=app.actor))
     if app.as_json:
         emit_json({"org": org_id, "admins": [admin_document(a) for a in found]})
         return

@@ -59,6 +59,7 @@ def init(app: App, operator_name: str | None) -> None:
                 "revision": report.revision,
                 "changed": report.changed,
                 "operator": closed_by,
+                "secrets_encrypted": report.secrets_encrypted,
             }
         )
         return
@@ -71,5 +72,7 @@ def init(app: App, operator_name: str | None) -> None:
         )
     else:
         say(f"{report.database} is up to date: revision {report.revision}")
+    if report.secrets_encrypted:
+        say(f"encrypted {report.secrets_encrypted} webhook secret(s) stored in plain text")
     if closed_by is not None:
         say(f"operator {closed_by} registered: the ledger is closed")

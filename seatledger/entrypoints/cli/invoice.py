@@ -90,7 +90,7 @@ def list_(app: App, org_id: str | None, period_text: str | None) -> None:
       seatledger --json invoice list --period 2025-09
     """
     period = period_option(period_text)
-    found = unwrap(billing.list_invoices(app.services(), org_id, period))
+    found = unwrap(billing.list_invoices(app.services(), org_id, period, reader=app.actor))
     if app.as_json:
         emit_json({"invoices": [invoice_document(i) for i in found]})
         return
@@ -121,7 +121,7 @@ def print_invoices(found: Sequence[Invoice]) -> None:
 
 
 def _find(app: App, invoice_id: str) -> Invoice:
-    return unwrap(billing.get_invoice(app.services(), invoice_id))
+    return unwrap(billing.get_invoice(app.services(), invoice_id, reader=app.actor))
 
 
 @invoice.command("show")

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import DBAPIError
 
+from seatledger.adapters.secret_box import SecretKeyError
 from seatledger.adapters.store_errors import StoreBusy, store_failure
 from seatledger.domain.services.context import Services
 from seatledger.entrypoints.bootstrap import Settings, database_url, default_actor
@@ -162,7 +163,7 @@ def run(
         return REFUSED
     except StoreBusy as busy:
         return show_store_busy(busy, as_json=as_json)
-    except (DBAPIError, OSError) as error:
+    except (DBAPIError, OSError, SecretKeyError) as error:
         # Infrastructure, not a bug: a clean code and message, never a traceback (0030).
         failure = store_failure(error)
         if failure is None:

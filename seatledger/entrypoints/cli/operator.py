@@ -119,7 +119,9 @@ def audit(
     """
     first, last = day_option(from_text), day_option(to_text)
     entries = unwrap(
-        operators.audit_trail(app.services(), org=org_id, seat=seat_id, first=first, last=last)
+        operators.audit_trail(
+            app.services(), org=org_id, seat=seat_id, first=first, last=last, reader=app.actor
+        )
     )
     chosen = format_ or ("json" if app.as_json else "table")
     if chosen == "json":

@@ -361,7 +361,7 @@ def contact(
             "the contact, so a key would do nothing"
         )
     else:
-        found = unwrap(notify.get_contact(app.services(), org_id))
+        found = unwrap(notify.get_contact(app.services(), org_id, reader=app.actor))
     shown = {
         "org": found.org,
         "emails": list(found.emails),

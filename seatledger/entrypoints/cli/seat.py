@@ -12,12 +12,13 @@ import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from seatledger.adapters.csv_import import read_import_file
+from seatledger.adapters import result_codecs as codecs
+from seatledger.adapters.csv_import import open_import_file
 from seatledger.adapters.serialisation import history_document, to_json
 from seatledger.domain.dates import iso_instant
 from seatledger.domain.seat import ADDON_CHANGES, FactKind, SeatFact, SeatKind
 from seatledger.domain.services import commands as c
-from seatledger.domain.services import seats
+from seatledger.domain.services import imports, seats
 from seatledger.domain.services.seats import HistoryEntry
 from seatledger.domain.timeline import ActiveInterval
 from seatledger.entrypoints.cli.app import (
@@ -309,7 +310,7 @@ def history(app: App, seat_id: str) -> None:
       seatledger seat history s-001
       seatledger --json seat history s-001
     """
-    found = unwrap(seats.history(app.services(), seat_id))
+    found = unwrap(seats.history(app.services(), seat_id, reader=app.actor))
     if app.as_json:
         emit_json(history_document(found))
         return
@@ -409,9 +410,21 @@ def import_(app: App, path: Path) -> None:
     """
     with _progress(enabled=stderr_is_terminal()) as step:
         step(f"reading {path.name}")
-        rows = unwrap(read_import_file(path))
-        step(f"importing {len(rows)} seats")
-        summary = unwrap(app.execute(c.ImportSeats(rows, path.name, app.actor)))
+        # Streamed: checked and written a chunk of rows at a time, in one transaction (0041).
+        file = unwrap(open_import_file(path))
+        catalog = app.catalog() if "addons" in file.columns else None
+        step(f"importing {path.name}")
+        summary = unwrap(
+            app.once(
+                "seat.import",
+                # A key remembers the file by its bytes' SHA-256, not by its rows.
+                {"file_sha256": file.digest, "source": path.name, "actor": app.actor},
+                lambda s: imports.import_seat_chunks(
+                    s, file.chunks, source=path.name, actor=app.actor, catalog=catalog
+                ),
+                codecs.IMPORT_SUMMARY,
+            )
+        )
     if app.as_json:
         emit_json({"source": path.name, **to_json(summary)})
         return

@@ -82,12 +82,14 @@ def seats(
     last = required_day(to_text) if to_text is not None else None
     services = app.services()
     if on is not None:
-        answer = unwrap(questions.seats_on(services, org_id, on, known_at))
+        answer = unwrap(questions.seats_on(services, org_id, on, known_at, reader=app.actor))
     else:
         assert first is not None
         assert last is not None
         mode = RangeMode.THROUGHOUT if throughout else RangeMode.OVERLAPPING
-        answer = unwrap(questions.seats_within(services, org_id, first, last, mode, known_at))
+        answer = unwrap(
+            questions.seats_within(services, org_id, first, last, mode, known_at, reader=app.actor)
+        )
     chosen = format_ or ("json" if app.as_json else "table")
     if chosen == "json":
         emit_json(seats_answer_document(answer))

@@ -113,7 +113,9 @@ def list_(
     first, last = day_option(first_text), day_option(last_text)
     known_at = known_at_option(known_text)
     listing = unwrap(
-        usage_cases.list_usage(app.services(), org_id, first=first, last=last, known_at=known_at)
+        usage_cases.list_usage(
+            app.services(), org_id, first=first, last=last, known_at=known_at, reader=app.actor
+        )
     )
     if app.as_json:
         emit_json(
