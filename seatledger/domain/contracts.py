@@ -72,20 +72,6 @@ class Contract:
     def annual_count(self) -> AnnualCount:
         return AnnualCount(self.year_start or YearStart(1, 1), self.count_days_before)
 
-    def licence_reference_date(self, period: Period) -> date | None:
-        """The count date of the licence fees invoiced in ``period``, or None if none are due.
-
-        Monthly contracts count every month on their reference rule; annual
-        ones are invoiced in the month their year starts, counted on the
-        count date before it.
-        """
-        if self.cadence is Cadence.MONTHLY:
-            return self.reference_rule().reference_date(period)
-        annual = self.annual_count()
-        if not annual.starts_in(period):
-            return None
-        return annual.count_date(period.year)
-
     def in_trial_on(self, day: date) -> bool:
         return self.trial_until is not None and day <= self.trial_until
 

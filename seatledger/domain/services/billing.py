@@ -155,12 +155,6 @@ def _no_progress(done: int, total: int, org: OrgId) -> None:
     return None
 
 
-def due_date(contract: Contract, period: Period) -> date:
-    """The day a period is counted on under the first invoices' rules: its licence count
-    date, else the 1st. (Billed coverage uses ``Coverage.due``.)"""
-    return contract.licence_reference_date(period) or period.first_day
-
-
 def _maybe_moved(row: SeatRow) -> bool:
     """True if the seat may have had, or may have later, another payer than this row's.
 
