@@ -97,14 +97,6 @@ class ServicePeriod:
     def cadence(self) -> Cadence:
         return Cadence.MONTHLY if self.basis == 1 else Cadence.ANNUAL
 
-    @property
-    def label(self) -> str:
-        if self.basis == 1:
-            return f"month {self.first}"
-        last = add_months(self.first, self.months - 1)
-        whole = self.months == YEAR
-        return f"{'year' if whole else 'months'} {self.first} to {last}"
-
     def share(self, months: int) -> Decimal:
         """The part of the cadence price that ``months`` of this period are."""
         return Decimal(months) / Decimal(self.basis)
